@@ -1,0 +1,66 @@
+/**
+ * The port between the UWS core and whatever runs jobs. It speaks of scripts, work directories and states,
+ * never of UWS phases, WADL or the database.
+ */
+
+export interface JobSpec {
+  jobId: string;
+  /** The full script (wrapper included) to run with bash. */
+  script: string;
+  /** Absolute work directory, already created, holding the body and inputs. */
+  workdir: string;
+  /** 0 = unlimited. */
+  durationSeconds: number;
+  /** Files to place in the work directory (relative paths) before the script runs. */
+  files: { path: string; content: string }[];
+}
+
+export interface ExecRef {
+  jobId: string;
+  /** What submit() returned: a pid, a SLURM job id. */
+  externalId: string;
+  workdir: string;
+  /** Epoch ms when it started running, if known: lets a manager enforce the duration after a restart. */
+  startedAt?: number;
+  durationSeconds: number;
+}
+
+export type ExecState =
+  | 'queued'
+  | 'running'
+  | 'held'
+  | 'suspended'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'timeout'
+  /** The manager has no trace of the job: neither running nor a recorded end. */
+  | 'lost';
+
+export interface ExecStatus {
+  state: ExecState;
+  exitCode?: number;
+  /** Human-readable explanation (why it failed, what limit was hit). */
+  message?: string;
+  /** Tail of the job's stderr, for failures. */
+  stderrTail?: string;
+  at?: number;
+}
+
+/** Implemented by the UWS core: where managers report state changes as they see them. */
+export interface ExecutionListener {
+  onStatus(jobId: string, status: ExecStatus): void;
+}
+
+export abstract class JobManager {
+  abstract readonly name: string;
+  abstract setListener(listener: ExecutionListener): void;
+  /** Accepts the job; returns its external id. The job may wait in the manager's own queue. */
+  abstract submit(spec: JobSpec): Promise<string>;
+  /** Stops the job and everything it started. Safe to call for a finished job. */
+  abstract cancel(ref: ExecRef): Promise<void>;
+  /** One batched status query for many jobs. */
+  abstract poll(refs: ExecRef[]): Promise<Map<string, ExecStatus>>;
+  /** Quiesce at shutdown: stop timers; running jobs are left to finish (a restart adopts them). */
+  abstract close(): Promise<void>;
+}

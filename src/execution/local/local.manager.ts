@@ -1,0 +1,182 @@
+import { Logger } from '@nestjs/common';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ExecRef, ExecStatus, ExecutionListener, JobManager, JobSpec } from '../job-manager.port';
+import { JOB_FILES } from '../job-files';
+import { ProcessRunner } from './process.runner';
+import { readTail } from './file.tail';
+
+interface Running {
+  pid: number;
+  workdir: string;
+  startedAt: number;
+  timer?: NodeJS.Timeout;
+  stopReason?: 'cancelled' | 'timeout';
+  durationSeconds: number;
+}
+
+export interface LocalManagerOptions {
+  maxConcurrent: number;
+  killGraceSeconds: number;
+}
+
+/**
+ * Runs each job as a local bash process in its own process group, at most `maxConcurrent` at once; the
+ * rest wait in a FIFO. Stops (abort, duration limit) signal the whole group: TERM, then KILL after a grace.
+ */
+export class LocalJobManager extends JobManager {
+  readonly name = 'local';
+  private readonly logger = new Logger('LocalManager');
+  private listener?: ExecutionListener;
+  private readonly queue: JobSpec[] = [];
+  private readonly running = new Map<string, Running>();
+  private closed = false;
+
+  constructor(
+    private readonly runner: ProcessRunner,
+    private readonly opts: LocalManagerOptions,
+  ) {
+    super();
+  }
+
+  setListener(listener: ExecutionListener): void {
+    this.listener = listener;
+  }
+
+  async submit(spec: JobSpec): Promise<string> {
+    await fs.promises.mkdir(path.join(spec.workdir, JOB_FILES.dir), { recursive: true });
+    for (const f of spec.files) {
+      const target = path.join(spec.workdir, f.path);
+      await fs.promises.mkdir(path.dirname(target), { recursive: true });
+      await fs.promises.writeFile(target, f.content, { mode: 0o700 });
+    }
+    await fs.promises.writeFile(path.join(spec.workdir, JOB_FILES.wrapper), spec.script, { mode: 0o700 });
+    this.queue.push(spec);
+    this.pump();
+    return `local:${spec.jobId}`;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.opts.maxConcurrent && this.queue.length > 0) {
+      const spec = this.queue.shift()!;
+      this.start(spec);
+    }
+  }
+
+  private start(spec: JobSpec): void {
+    const proc = this.runner.start(
+      path.join(spec.workdir, JOB_FILES.wrapper),
+      spec.workdir,
+      path.join(spec.workdir, JOB_FILES.log),
+    );
+    const entry: Running = {
+      pid: proc.pid,
+      workdir: spec.workdir,
+      startedAt: Date.now(),
+      durationSeconds: spec.durationSeconds,
+    };
+    this.running.set(spec.jobId, entry);
+    fs.writeFileSync(path.join(spec.workdir, JOB_FILES.pid), `${proc.pid}\n${entry.startedAt}\n`);
+    if (spec.durationSeconds > 0) {
+      entry.timer = setTimeout(() => void this.stop(spec.jobId, 'timeout'), spec.durationSeconds * 1000);
+      entry.timer.unref();
+    }
+    this.logger.log(`job ${spec.jobId}: started pid ${proc.pid}`);
+    this.emit(spec.jobId, { state: 'running', at: entry.startedAt });
+    void proc.exited.then((code) => this.finished(spec.jobId, entry, code));
+  }
+
+  private async finished(jobId: string, entry: Running, code: number): Promise<void> {
+    if (entry.timer) clearTimeout(entry.timer);
+    this.running.delete(jobId);
+    this.logger.log(`job ${jobId}: pid ${entry.pid} exited with ${code}${entry.stopReason ? ` (${entry.stopReason})` : ''}`);
+    this.emit(jobId, await this.endStatus(entry.workdir, code, entry.stopReason, entry.durationSeconds));
+    this.pump();
+  }
+
+  private async endStatus(
+    workdir: string,
+    code: number,
+    stopReason: Running['stopReason'],
+    durationSeconds: number,
+  ): Promise<ExecStatus> {
+    const at = Date.now();
+    if (stopReason === 'timeout') {
+      return { state: 'timeout', exitCode: code, at, message: `execution duration exceeded: the job was stopped after its limit of ${durationSeconds} s` };
+    }
+    if (stopReason === 'cancelled') return { state: 'cancelled', exitCode: code, at, message: 'aborted' };
+    if (code === 0) return { state: 'completed', exitCode: 0, at };
+    const stderrTail = await readTail(path.join(workdir, JOB_FILES.stderr), 2048);
+    return { state: 'failed', exitCode: code, at, stderrTail, message: `the job exited with code ${code}` };
+  }
+
+  async cancel(ref: ExecRef): Promise<void> {
+    const queued = this.queue.findIndex((s) => s.jobId === ref.jobId);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      return;
+    }
+    if (this.running.has(ref.jobId)) {
+      await this.stop(ref.jobId, 'cancelled');
+      return;
+    }
+    // Not ours (started before a restart): signal the recorded group directly.
+    const pid = await this.recordedPid(ref.workdir);
+    if (pid && this.runner.isAlive(pid)) await this.killGroup(pid);
+  }
+
+  private async stop(jobId: string, reason: 'cancelled' | 'timeout'): Promise<void> {
+    const entry = this.running.get(jobId);
+    if (!entry) return;
+    entry.stopReason ??= reason;
+    this.logger.log(`job ${jobId}: stopping pid ${entry.pid} (${reason})`);
+    await this.killGroup(entry.pid);
+  }
+
+  private async killGroup(pid: number): Promise<void> {
+    if (!this.runner.signalGroup(pid, 'SIGTERM')) return;
+    const deadline = Date.now() + this.opts.killGraceSeconds * 1000;
+    while (Date.now() < deadline && this.runner.isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+    if (this.runner.isAlive(pid)) this.runner.signalGroup(pid, 'SIGKILL');
+  }
+
+  async poll(refs: ExecRef[]): Promise<Map<string, ExecStatus>> {
+    const out = new Map<string, ExecStatus>();
+    for (const ref of refs) out.set(ref.jobId, await this.pollOne(ref));
+    return out;
+  }
+
+  private async pollOne(ref: ExecRef): Promise<ExecStatus> {
+    if (this.queue.some((s) => s.jobId === ref.jobId)) return { state: 'queued' };
+    if (this.running.has(ref.jobId)) return { state: 'running' };
+    const exit = await fs.promises.readFile(path.join(ref.workdir, JOB_FILES.exit), 'utf8').catch(() => undefined);
+    if (exit !== undefined && /^\d+/.test(exit.trim())) {
+      return this.endStatus(ref.workdir, parseInt(exit, 10), undefined, ref.durationSeconds);
+    }
+    const pid = await this.recordedPid(ref.workdir);
+    if (pid && this.runner.isAlive(pid)) {
+      const started = ref.startedAt ?? Date.now();
+      if (ref.durationSeconds > 0 && Date.now() - started > ref.durationSeconds * 1000) {
+        await this.killGroup(pid);
+        return this.endStatus(ref.workdir, 143, 'timeout', ref.durationSeconds);
+      }
+      return { state: 'running' };
+    }
+    return { state: 'lost', message: 'the job process is gone and left no exit status (server restart?)' };
+  }
+
+  private async recordedPid(workdir: string): Promise<number | undefined> {
+    const text = await fs.promises.readFile(path.join(workdir, JOB_FILES.pid), 'utf8').catch(() => '');
+    const pid = parseInt(text, 10);
+    return Number.isFinite(pid) && pid > 0 ? pid : undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const r of this.running.values()) if (r.timer) clearTimeout(r.timer);
+  }
+
+  private emit(jobId: string, status: ExecStatus): void {
+    this.listener?.onStatus(jobId, status);
+  }
+}

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { compileScript, scriptContext, TemplateValue } from './script.renderer';
+
+const job = { id: 'j1', workdir: '/tmp/w d', results: { out: 'out.fits' } };
+
+function v(name: string, text: string[], values: (string | number | boolean)[], repeating = false): TemplateValue {
+  return { name, type: 'string', repeating, values, text };
+}
+
+describe('compileScript', () => {
+  it('quotes every value, so hostile text stays data', () => {
+    const evil = "$(touch /tmp/pwned) `id`; echo 'x' \n rm -rf /";
+    const out = compileScript('printf "%s" {{msg}}')(scriptContext([v('msg', [evil], [evil])], job));
+    expect(execFileSync('bash', ['-c', out]).toString()).toBe(evil);
+  });
+
+  it('tests the typed value in #if / #unless', () => {
+    const tpl = compileScript('{{#if flag}}yes{{else}}no{{/if}} {{#unless n}}zero{{/unless}}');
+    expect(tpl(scriptContext([v('flag', ['false'], [false]), v('n', ['0'], [0])], job))).toBe('no zero');
+    expect(tpl(scriptContext([v('flag', ['true'], [true]), v('n', ['3'], [3])], job))).toBe('yes ');
+  });
+
+  it('renders a repeating value as quoted words and walks it with #each', () => {
+    const ctx = scriptContext([v('f', ['a b', "c'd"], ['a b', "c'd"], true)], job);
+    expect(compileScript('{{f}}')(ctx)).toBe(`'a b' 'c'\\''d'`);
+    expect(compileScript('{{#each f}}[{{this}}:{{@index}}]{{/each}}')(ctx)).toBe(`['a b':0]['c'\\''d':1]`);
+  });
+
+  it('exposes job.id, job.workdir and result names quoted', () => {
+    expect(compileScript('{{job.id}} {{job.workdir}} {{job.results.out}}')(scriptContext([], job))).toBe(
+      `'j1' '/tmp/w d' 'out.fits'`,
+    );
+  });
+
+  it('fails on an undeclared name (strict) and on helpers outside the whitelist', () => {
+    expect(() => compileScript('{{nope}}')(scriptContext([], job))).toThrow();
+    expect(() => compileScript('{{log "x"}}')(scriptContext([], job))).toThrow();
+    expect(() => compileScript('{{lookup job "id"}}')(scriptContext([], job))).toThrow();
+  });
+
+  it('does not reach prototypes', () => {
+    expect(() => compileScript('{{job.constructor.name}}')(scriptContext([], job))).toThrow();
+  });
+});
