@@ -25,6 +25,8 @@ export interface AppConfig {
   /** Longest a WAIT request blocks, seconds (also the cap for WAIT=-1). */
   waitCap: number;
   maxConcurrentJobs: number;
+  /** Largest accepted upload, bytes (a parameter's own maxSize may be smaller). */
+  maxUploadBytes: number;
   /** Seconds added to the duration estimate for the quote. */
   startupCostSeconds: number;
   /** Seconds between reconciler passes over active jobs. */
@@ -101,6 +103,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     reaperIntervalSeconds: int(env, 'REAPER_INTERVAL', 15, 1, 60),
     waitCap: int(env, 'WAIT_CAP', 60, 1, 3600),
     maxConcurrentJobs: int(env, 'MAX_CONCURRENT_JOBS', 4, 1, 1024),
+    maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 1024 ** 3, 1),
     startupCostSeconds: int(env, 'STARTUP_COST', 2, 0, 3600),
     reconcileIntervalSeconds: int(env, 'RECONCILE_INTERVAL', 30, 1, 86400),
     killGraceSeconds: int(env, 'KILL_GRACE', 5, 0, 300),

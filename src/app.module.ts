@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { SqliteDriver } from '@mikro-orm/sqlite';
+import { AppConfig } from './config/app.config';
+import { ConfigModule } from './config/config.module';
+import { UwsExceptionFilter } from './common/uws-exception.filter';
+import { ExecutionModule } from './execution/execution.module';
+import { LocalJobManager } from './execution/local/local.manager';
+import { NodeProcessRunner } from './execution/local/process.runner';
+import { PersistenceModule } from './persistence/persistence.module';
+import { PluginsModule } from './plugins/plugins.module';
+import { UwsModule } from './uws/uws.module';
+
+/** The only place that picks the database driver and the job manager. */
+function pickManager(config: AppConfig) {
+  switch (config.jobManager) {
+    case 'local':
+      return new LocalJobManager(new NodeProcessRunner(), {
+        maxConcurrent: config.maxConcurrentJobs,
+        killGraceSeconds: config.killGraceSeconds,
+      });
+  }
+}
+
+@Module({
+  imports: [
+    ConfigModule,
+    PersistenceModule.forRoot((c) => (c.db.driver === 'postgresql' ? PostgreSqlDriver : SqliteDriver)),
+    PluginsModule,
+    ExecutionModule.forRoot(pickManager),
+    UwsModule,
+  ],
+  providers: [{ provide: APP_FILTER, useClass: UwsExceptionFilter }],
+})
+export class AppModule {}

@@ -1,0 +1,57 @@
+import type { Phase } from './job.model';
+
+type Waiter = (phase: Phase) => void;
+
+/**
+ * In-process notification of phase changes. WAIT requests (and later the web page's live phase) subscribe
+ * here and are woken by the change itself; nothing polls the database.
+ */
+export class JobEvents {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+
+  phaseChanged(jobId: string, phase: Phase): void {
+    const set = this.waiters.get(jobId);
+    if (!set) return;
+    this.waiters.delete(jobId);
+    for (const w of set) w(phase);
+  }
+
+  /** The job is gone (destroyed): its waiters answer now, and find nothing. */
+  jobGone(jobId: string): void {
+    this.phaseChanged(jobId, 'ARCHIVED');
+  }
+
+  /**
+   * Resolves on the next phase change of the job, or with undefined after `timeoutMs` or when `abort` fires.
+   * Subscribe before reading the job's current phase so that no change falls between the two.
+   */
+  subscribe(jobId: string, timeoutMs: number, abort?: AbortSignal): { done: Promise<Phase | undefined>; cancel: () => void } {
+    let settle!: (p: Phase | undefined) => void;
+    const done = new Promise<Phase | undefined>((resolve) => (settle = resolve));
+    let set = this.waiters.get(jobId);
+    if (!set) this.waiters.set(jobId, (set = new Set()));
+    const waiter: Waiter = (phase) => finish(phase);
+    set.add(waiter);
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    const onAbort = () => finish(undefined);
+    abort?.addEventListener('abort', onAbort, { once: true });
+    const finish = (phase: Phase | undefined) => {
+      clearTimeout(timer);
+      abort?.removeEventListener('abort', onAbort);
+      const s = this.waiters.get(jobId);
+      if (s) {
+        s.delete(waiter);
+        if (s.size === 0) this.waiters.delete(jobId);
+      }
+      settle(phase);
+    };
+    return { done, cancel: () => finish(undefined) };
+  }
+
+  /** Number of pending waiters (for logs and tests). */
+  waiting(): number {
+    let n = 0;
+    for (const s of this.waiters.values()) n += s.size;
+    return n;
+  }
+}

@@ -1,0 +1,202 @@
+import { Logger } from '@nestjs/common';
+import type { AppConfig } from '../config/app.config';
+import { Clock } from '../common/clock';
+import { illegalPhase } from '../common/domain.error';
+import type { JobDescriptor } from '../descriptor/descriptor.types';
+import { ExecRef, ExecStatus, ExecutionListener, JobManager } from '../execution/job-manager.port';
+import { JOB_FILES } from '../execution/job-files';
+import type { JobRecord } from '../persistence/job.entity';
+import { JobPatch, JobRepository } from '../persistence/job.repository';
+import { PluginVersionStore } from './plugin-version.store';
+import { JobWorkspace } from '../results/job.workspace';
+import { scriptContext, TemplateValue } from '../rendering/script.renderer';
+import { WrapperRenderer } from '../rendering/wrapper.renderer';
+import type { StoredParameters } from './job.presenter';
+import { JobStateService } from './job-state.service';
+import { FINAL_PHASES, Phase } from './job.model';
+
+/** Starts, stops and follows jobs through the JobManager port; turns its reports into phase changes. */
+export class JobRunner implements ExecutionListener {
+  private readonly logger = new Logger('JobRunner');
+  /** Reports for one job are handled one after another, in arrival order. */
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repo: JobRepository,
+    private readonly versions: PluginVersionStore,
+    private readonly workspace: JobWorkspace,
+    private readonly state: JobStateService,
+    private readonly manager: JobManager,
+    private readonly wrapper: WrapperRenderer,
+    private readonly clock: Clock,
+  ) {
+    manager.setListener(this);
+  }
+
+  versionOf(rec: JobRecord) {
+    return this.versions.get(rec.pluginHash);
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  /** PHASE=RUN. */
+  async run(rec: JobRecord): Promise<void> {
+    const v = await this.versionOf(rec);
+    const estimate = this.config.startupCostSeconds + (v.descriptor.quote ?? rec.executionDuration);
+    const applied = await this.state.apply(rec.id, 'RUN', { quote: this.now() + estimate * 1000 }, 'run requested');
+    if (!applied) throw illegalPhase(`PHASE=RUN is not allowed while the job is ${rec.phase}`);
+    await this.submit(rec);
+  }
+
+  /** Renders and hands the job to the manager; a failure here ends the job in ERROR, not the request in 500. */
+  private async submit(rec: JobRecord): Promise<void> {
+    try {
+      const v = await this.versionOf(rec);
+      const d = v.descriptor;
+      const workdir = await this.workspace.create(rec.id);
+      const stored = JSON.parse(rec.parameters) as StoredParameters;
+      const results = Object.fromEntries(d.results.map((r) => [r.id, r.file]));
+      const body = v.compiled(scriptContext(templateValues(d, stored), { id: rec.id, workdir, results }));
+      const script = this.wrapper.render({
+        jobId: rec.id,
+        workdir,
+        results: d.results.map((r) => ({ id: r.id, pattern: r.file })),
+        sbatch: [],
+      });
+      const ref = await this.manager.submit({
+        jobId: rec.id,
+        script,
+        workdir,
+        durationSeconds: rec.executionDuration,
+        files: [{ path: JOB_FILES.body, content: body }],
+      });
+      await this.repo.update(rec.id, { externalRef: ref, jobInfo: JSON.stringify({ manager: this.manager.name, externalId: ref }) });
+      this.logger.log(`job ${rec.id}: submitted to ${this.manager.name} as ${ref}`);
+    } catch (e) {
+      const message = `The job could not be started: ${(e as Error).message}`;
+      this.logger.error(`job ${rec.id}: ${message}`);
+      await this.state.apply(rec.id, 'FAIL', { errorType: 'fatal', errorMessage: message, endTime: this.now() });
+    }
+  }
+
+  /** PHASE=ABORT. */
+  async abort(rec: JobRecord): Promise<void> {
+    const applied = await this.state.apply(rec.id, 'ABORT', { endTime: this.now() }, 'abort requested');
+    if (!applied) throw illegalPhase(`PHASE=ABORT is not allowed while the job is ${rec.phase}`);
+    await this.cancelExecution(rec);
+  }
+
+  async stopForDestruction(rec: JobRecord): Promise<void> {
+    if (FINAL_PHASES.includes(rec.phase as Phase)) return;
+    await this.state.apply(rec.id, 'ABORT', { endTime: this.now() }, 'destroyed');
+    await this.cancelExecution(rec);
+  }
+
+  private async cancelExecution(rec: JobRecord): Promise<void> {
+    const fresh = (await this.repo.findById(rec.id)) ?? rec;
+    if (!fresh.externalRef) return;
+    await this.manager.cancel(this.refOf(fresh)).catch((e) => this.logger.error(`job ${rec.id}: cancel failed: ${(e as Error).message}`));
+  }
+
+  private refOf(rec: JobRecord): ExecRef {
+    return {
+      jobId: rec.id,
+      externalId: rec.externalRef ?? '',
+      workdir: this.workspace.dirFor(rec.id),
+      startedAt: rec.startTime ? Number(rec.startTime) : undefined,
+      durationSeconds: rec.executionDuration,
+    };
+  }
+
+  onStatus(jobId: string, status: ExecStatus): void {
+    const prev = this.chains.get(jobId) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.handle(jobId, status))
+      .catch((e) => this.logger.error(`job ${jobId}: report ${status.state} failed: ${(e as Error).message}`))
+      .finally(() => {
+        if (this.chains.get(jobId) === next) this.chains.delete(jobId);
+      });
+    this.chains.set(jobId, next);
+  }
+
+  private async handle(jobId: string, s: ExecStatus): Promise<void> {
+    const rec = await this.repo.findById(jobId);
+    if (!rec) return;
+    const at = s.at ?? this.now();
+    const ended = (extra: JobPatch): JobPatch => ({ endTime: at, ...(rec.startTime ? {} : { startTime: at }), ...extra });
+    switch (s.state) {
+      case 'queued':
+      case 'lost':
+        return;
+      case 'running':
+        await this.state.apply(jobId, 'START', { startTime: at }, 'running');
+        return;
+      case 'held':
+        await this.state.apply(jobId, 'HOLD', {}, s.message ?? 'held');
+        return;
+      case 'suspended':
+        await this.state.apply(jobId, 'SUSPEND', {}, s.message ?? 'suspended');
+        return;
+    }
+    const results = JSON.stringify(await this.collect(rec));
+    let applied: Phase | undefined;
+    if (s.state === 'completed') {
+      applied = await this.state.apply(jobId, 'COMPLETE', ended({ results }), 'exit code 0');
+    } else if (s.state === 'failed') {
+      const message = s.message ?? `The job exited with code ${s.exitCode}`;
+      const detail = [`${message}.`, s.stderrTail ? `Last lines of stderr:\n${s.stderrTail}` : ''].filter(Boolean).join('\n\n');
+      applied = await this.state.apply(jobId, 'FAIL', ended({ results, errorType: 'fatal', errorMessage: message, errorDetail: detail }), message);
+    } else {
+      const message = s.message ?? 'aborted';
+      const error: JobPatch = s.state === 'timeout' ? { errorType: 'fatal', errorMessage: message, errorDetail: message } : {};
+      applied = await this.state.apply(jobId, 'ABORT', ended({ results, ...error }), message);
+    }
+    // An abort by the user already set ABORTED; the files produced so far are still worth listing.
+    if (!applied) await this.repo.update(jobId, { results });
+  }
+
+  private async collect(rec: JobRecord) {
+    const d = (await this.versionOf(rec)).descriptor;
+    return this.workspace.collect(rec.id, (id) => d.results.find((r) => r.id === id)?.mediaType);
+  }
+
+  /** At start-up and periodically: asks the manager about every active job in one call. */
+  async reconcile(): Promise<void> {
+    const active = await this.repo.findByPhases(['QUEUED', 'EXECUTING', 'HELD', 'SUSPENDED', 'UNKNOWN']);
+    if (active.length === 0) return;
+    const withRef = active.filter((r) => r.externalRef);
+    const statuses = await this.manager.poll(withRef.map((r) => this.refOf(r)));
+    for (const rec of active) {
+      const s = statuses.get(rec.id);
+      const neverStarted = rec.phase === 'QUEUED' && !rec.startTime;
+      if (!s || s.state === 'lost') {
+        if (neverStarted) {
+          this.logger.log(`job ${rec.id}: queued but not held by the manager; submitting again`);
+          await this.submit(rec);
+        } else if (s) {
+          const message = s.message ?? 'The job was lost by the execution manager';
+          await this.state.apply(rec.id, 'FAIL', { errorType: 'fatal', errorMessage: message, endTime: this.now() }, message);
+        }
+        continue;
+      }
+      if (s.state === 'queued') continue;
+      if (s.state === 'running' && rec.phase === 'EXECUTING') continue;
+      this.onStatus(rec.id, s);
+    }
+    await Promise.all([...this.chains.values()]);
+  }
+}
+
+/** Every declared parameter, so strict templates can name optional ones; file values become staged paths. */
+export function templateValues(d: JobDescriptor, stored: StoredParameters): TemplateValue[] {
+  return d.parameters.map((p) => {
+    const v = stored.values.find((x) => x.name === p.name);
+    const text = (v?.text ?? []).map((t) => (p.type === 'file' ? `inputs/${t}` : t));
+    return { name: p.name, type: p.type, repeating: p.repeating, values: v?.values ?? [], text };
+  });
+}
+
+

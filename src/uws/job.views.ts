@@ -1,0 +1,65 @@
+import type { AppConfig } from '../config/app.config';
+import { badRequest } from '../common/domain.error';
+import type { JobRecord } from '../persistence/job.entity';
+import { JobRepository } from '../persistence/job.repository';
+import { JobEvents } from './job.events';
+import { parseJobListFilter, parseWait, QueryParams } from './job-list.filter';
+import { ACTIVE_PHASES, JobRefView, JobView, Phase } from './job.model';
+import { JobPresenter } from './job.presenter';
+import { JobService } from './job.service';
+
+/** Read side: job documents, the filtered job list, and blocking (WAIT) reads. */
+export class JobViews {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repo: JobRepository,
+    private readonly jobs: JobService,
+    private readonly events: JobEvents,
+    readonly presenter: JobPresenter,
+  ) {}
+
+  async view(rec: JobRecord): Promise<JobView> {
+    const d = rec.phase === 'PENDING' ? await this.jobs.versionDescriptor(rec).catch(() => undefined) : undefined;
+    return this.presenter.job(rec, this.jobs.quote(rec, d));
+  }
+
+  async *list(type: string, query: QueryParams): AsyncGenerator<JobRefView> {
+    const parsed = parseJobListFilter(query);
+    if ('error' in parsed) throw badRequest(parsed.error);
+    const f = parsed.filter;
+    const rows = this.repo.list({
+      type,
+      phases: f.phases,
+      afterMs: f.after?.getTime(),
+      last: f.last,
+      hiddenPhases: ['ARCHIVED'],
+    });
+    for await (const row of rows) yield this.presenter.ref(type, row);
+  }
+
+  /** Validates WAIT/PHASE before anything else so a bad value is a 400 even for a missing job. */
+  parseWait(query: QueryParams): { wait?: number; phase?: Phase } {
+    const parsed = parseWait(query);
+    if ('error' in parsed) throw badRequest(parsed.error);
+    return parsed;
+  }
+
+  /**
+   * GET with WAIT: blocks only while the job is active and (if PHASE= is given) still in that phase,
+   * until the phase changes, the time runs out (capped by WAIT_CAP) or the client goes away.
+   */
+  async waitedJob(type: string, id: string, w: { wait?: number; phase?: Phase }, abort: AbortSignal): Promise<JobRecord> {
+    if (w.wait === undefined || w.wait === 0) return this.jobs.find(type, id);
+    const seconds = w.wait < 0 ? this.config.waitCap : Math.min(w.wait, this.config.waitCap);
+    const sub = this.events.subscribe(id, seconds * 1000, abort);
+    try {
+      const rec = await this.jobs.find(type, id);
+      const phase = rec.phase as Phase;
+      if (!ACTIVE_PHASES.includes(phase) || (w.phase !== undefined && w.phase !== phase)) return rec;
+      await sub.done;
+      return this.jobs.find(type, id);
+    } finally {
+      sub.cancel();
+    }
+  }
+}
