@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets everything up and starts the server on the embedded default: SQLite under var/, local job manager,
+# the plugins in plugins/. Settings come from the environment (see README.md, "Configuration").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec node dist/main.js
