@@ -1,5 +1,5 @@
 /** Two projects: fast pure units beside the code, and end-to-end tests on the real application. */
-const tsJest = ['ts-jest', { isolatedModules: true, diagnostics: false }];
+const tsJest = ['ts-jest', { diagnostics: false }];
 module.exports = {
   projects: [
     {

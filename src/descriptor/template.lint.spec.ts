@@ -74,7 +74,7 @@ describe('lintTemplateVariables', () => {
 
   it('checks job fields and declared result ids', () => {
     expect(lines('{{job}}\n{{job.secret}}\n{{job.results.nope}}\n{{job.results}}\n{{job.id.x}}')).toEqual([
-      expect.stringMatching(/^1: unknown name 'job': job offers job.id, job.workdir and job.results.out/),
+      expect.stringMatching(/^1: unknown name 'job': job offers job.id, job.workdir, job.plugindir and job.results.out/),
       expect.stringMatching(/^2: unknown name 'job.secret'/),
       expect.stringMatching(/^3: unknown name 'job.results.nope'/),
       expect.stringMatching(/^4: unknown name 'job.results'/),

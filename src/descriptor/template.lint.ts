@@ -26,11 +26,11 @@ interface LintContext {
 function checkJobPath(p: Path, ctx: LintContext): void {
   const [, field, id, ...rest] = p.parts;
   const ok =
-    ((field === 'id' || field === 'workdir') && id === undefined) ||
+    ((field === 'id' || field === 'workdir' || field === 'plugindir') && id === undefined) ||
     (field === 'results' && id !== undefined && ctx.results.has(id) && rest.length === 0);
   if (!ok) {
     const declared = [...ctx.results].map((r) => `job.results.${r}`).join(', ');
-    ctx.sink.error(p.loc.start.line, `unknown name '${p.original}': job offers job.id, job.workdir and ${declared || 'no results'}`);
+    ctx.sink.error(p.loc.start.line, `unknown name '${p.original}': job offers job.id, job.workdir, job.plugindir and ${declared || 'no results'}`);
   }
 }
 

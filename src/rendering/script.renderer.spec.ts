@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { compileScript, scriptContext, TemplateValue } from './script.renderer';
 
-const job = { id: 'j1', workdir: '/tmp/w d', results: { out: 'out.fits' } };
+const job = { id: 'j1', workdir: '/tmp/w d', plugindir: '/p', results: { out: 'out.fits' } };
 
 function v(name: string, text: string[], values: (string | number | boolean)[], repeating = false): TemplateValue {
   return { name, type: 'string', repeating, values, text };

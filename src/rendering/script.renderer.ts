@@ -24,6 +24,8 @@ export interface TemplateValue {
 export interface TemplateJob {
   id: string;
   workdir: string;
+  /** The plugin's folder: its payload files (helper programs) are run from there. */
+  plugindir: string;
   /** result id → file name or glob */
   results: Record<string, string>;
 }
@@ -98,6 +100,7 @@ export function scriptContext(values: TemplateValue[], job: TemplateJob): Record
   ctx.job = {
     id: new QuotedValue(job.id, shellQuote(job.id)),
     workdir: new QuotedValue(job.workdir, shellQuote(job.workdir)),
+    plugindir: new QuotedValue(job.plugindir, shellQuote(job.plugindir)),
     results,
   };
   return ctx;

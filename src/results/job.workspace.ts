@@ -32,6 +32,16 @@ export class JobWorkspace {
     await fs.promises.rm(this.dirFor(jobId), { recursive: true, force: true });
   }
 
+  /** Copies a plugin's payload files (all but `exclude`) into the job folder, as the format promises. */
+  async stagePayload(jobId: string, pluginDir: string, exclude: string[]): Promise<void> {
+    const dir = await this.create(jobId);
+    const entries = await fs.promises.readdir(pluginDir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (exclude.includes(e.name) || e.name.startsWith('.') || e.name === 'inputs') continue;
+      await fs.promises.cp(path.join(pluginDir, e.name), path.join(dir, e.name), { recursive: true, dereference: false });
+    }
+  }
+
   /** Moves an uploaded temporary file in as inputs/<safeName>; returns the relative path. */
   async adoptUpload(jobId: string, tmpPath: string, safeName: string): Promise<string> {
     const dir = await this.create(jobId);

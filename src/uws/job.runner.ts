@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import * as path from 'node:path';
 import type { AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import { illegalPhase } from '../common/domain.error';
@@ -59,7 +60,9 @@ export class JobRunner implements ExecutionListener {
       const workdir = await this.workspace.create(rec.id);
       const stored = JSON.parse(rec.parameters) as StoredParameters;
       const results = Object.fromEntries(d.results.map((r) => [r.id, r.file]));
-      const body = v.compiled(scriptContext(templateValues(d, stored), { id: rec.id, workdir, results }));
+      const plugindir = path.join(this.config.pluginsDir, rec.type);
+      await this.workspace.stagePayload(rec.id, plugindir, [`${rec.type}.wadl`, `${rec.type}.sh.hbs`]);
+      const body = v.compiled(scriptContext(templateValues(d, stored), { id: rec.id, workdir, plugindir, results }));
       const script = this.wrapper.render({
         jobId: rec.id,
         workdir,
