@@ -37,7 +37,8 @@ export class UwsExceptionFilter implements ExceptionFilter {
   private describe(exception: unknown, req: Request): ErrorBody {
     if (exception instanceof DomainError) {
       const status = httpStatusOf(exception.code);
-      if (status >= 500) this.logger.error(`${req.method} ${req.url}: ${exception.message}`);
+      if (status === 500) this.logger.error(`${req.method} ${req.url}: ${exception.message}`);
+      else if (status === 503) this.logger.warn(`${req.method} ${req.url}: ${exception.message}`);
       return { status, message: exception.message, fields: exception.fields };
     }
     if (exception instanceof HttpException) {

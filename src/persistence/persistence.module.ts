@@ -20,7 +20,7 @@ export async function createOrm(config: AppConfig, driver: DriverClass): Promise
     clientUrl: sqlite ? undefined : config.db.url,
     entities: [JobSchema, PluginVersionSchema],
     extensions: [Migrator],
-    migrations: { migrationsList: MIGRATIONS, transactional: true, snapshot: false },
+    migrations: { migrationsList: MIGRATIONS, transactional: true, snapshot: false, silent: true },
     discovery: { warnWhenNoEntities: false },
     allowGlobalContext: false,
     debug: false,
