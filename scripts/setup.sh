@@ -23,6 +23,9 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 
+# The CTA example plugins run numpy/astropy/matplotlib from Debian's packages.
+bash scripts/install-science.sh || echo "setup: warning: the ctselect/ctbin examples need python3-astropy, python3-numpy, python3-matplotlib" >&2
+
 echo "setup: compiling"
 npm run --silent build
 mkdir -p var
