@@ -108,3 +108,68 @@ export async function spawnServer(t: TestEnv): Promise<ServerProcess> {
   child.kill('SIGKILL');
   throw new Error(`server did not start:\n${out}`);
 }
+
+/** The wrapper's pid (first line of DATA_DIR/jobs/<id>/.uws/pid), or undefined when it has not started. */
+export function jobPid(dataDir: string, jobId: string): number | undefined {
+  try {
+    const pid = parseInt(fs.readFileSync(path.join(dataDir, 'jobs', jobId, '.uws', 'pid'), 'utf8'), 10);
+    return Number.isFinite(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while the process group led by `pid` still exists. */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILLs the process group of every job found under `dataDir` (cleanup after a test, even a failed one). */
+export function killJobGroups(dataDir: string): void {
+  let ids: string[] = [];
+  try {
+    ids = fs.readdirSync(path.join(dataDir, 'jobs'));
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    const pid = jobPid(dataDir, id);
+    if (pid === undefined) continue;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** SIGKILLs a spawned server (if still running) and waits for it to exit. */
+export async function killServer(s: ServerProcess | undefined): Promise<void> {
+  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGKILL');
+  await exited;
+}
+
+/**
+ * Blocks with WAIT (no polling) until the job is in `target` or has left the active phases; returns the
+ * phase it ended in. `get` is UwsClient.get (passed in so this file needs no client import).
+ */
+export async function reachPhase(
+  get: (p: string) => Promise<{ text: string }>,
+  jobUrl: string,
+  target: string,
+  seconds = 30,
+): Promise<string> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const phase = (await get(`${jobUrl}/phase`)).text;
+    if (phase === target || !['PENDING', 'QUEUED', 'EXECUTING'].includes(phase) || Date.now() >= deadline) return phase;
+    await get(`${jobUrl}?WAIT=${Math.max(1, Math.ceil((deadline - Date.now()) / 1000))}&PHASE=${phase}`);
+  }
+}

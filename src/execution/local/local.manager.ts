@@ -30,6 +30,8 @@ export class LocalJobManager extends JobManager {
   private listener?: ExecutionListener;
   private readonly queue: JobSpec[] = [];
   private readonly running = new Map<string, Running>();
+  /** Jobs found still running after a restart: they hold a slot and are watched until their group ends. */
+  private readonly adopted = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -57,7 +59,7 @@ export class LocalJobManager extends JobManager {
   }
 
   private pump(): void {
-    while (!this.closed && this.running.size < this.opts.maxConcurrent && this.queue.length > 0) {
+    while (!this.closed && this.running.size + this.adopted.size < this.opts.maxConcurrent && this.queue.length > 0) {
       const spec = this.queue.shift()!;
       this.start(spec);
     }
@@ -123,6 +125,7 @@ export class LocalJobManager extends JobManager {
     // Not ours (started before a restart): signal the recorded group directly.
     const pid = await this.recordedPid(ref.workdir);
     if (pid && this.runner.isAlive(pid)) await this.killGroup(pid);
+    this.release(ref.jobId);
   }
 
   private async stop(jobId: string, reason: 'cancelled' | 'timeout'): Promise<void> {
@@ -151,18 +154,47 @@ export class LocalJobManager extends JobManager {
     if (this.running.has(ref.jobId)) return { state: 'running' };
     const exit = await fs.promises.readFile(path.join(ref.workdir, JOB_FILES.exit), 'utf8').catch(() => undefined);
     if (exit !== undefined && /^\d+/.test(exit.trim())) {
-      return this.endStatus(ref.workdir, parseInt(exit, 10), undefined, ref.durationSeconds);
+      // The end is stamped before the slot is given to the next job.
+      const status = await this.endStatus(ref.workdir, parseInt(exit, 10), undefined, ref.durationSeconds);
+      this.release(ref.jobId);
+      return status;
     }
     const pid = await this.recordedPid(ref.workdir);
     if (pid && this.runner.isAlive(pid)) {
       const started = ref.startedAt ?? Date.now();
       if (ref.durationSeconds > 0 && Date.now() - started > ref.durationSeconds * 1000) {
         await this.killGroup(pid);
-        return this.endStatus(ref.workdir, 143, 'timeout', ref.durationSeconds);
+        const status = await this.endStatus(ref.workdir, 143, 'timeout', ref.durationSeconds);
+        this.release(ref.jobId);
+        return status;
       }
+      this.adopt(ref, pid);
       return { state: 'running' };
     }
+    this.release(ref.jobId);
     return { state: 'lost', message: 'the job process is gone and left no exit status (server restart?)' };
+  }
+
+  /** Counts a job started before a restart against the limit; reports its end as soon as its group is gone. */
+  private adopt(ref: ExecRef, pid: number): void {
+    if (this.adopted.has(ref.jobId) || this.closed) return;
+    const timer = setInterval(() => {
+      if (this.runner.isAlive(pid)) return;
+      clearInterval(timer);
+      // pollOne reads the exit status and frees the slot.
+      void this.pollOne(ref).then((s) => this.emit(ref.jobId, s));
+    }, 500);
+    timer.unref();
+    this.adopted.set(ref.jobId, timer);
+    this.logger.log(`job ${ref.jobId}: adopted running pid ${pid}`);
+  }
+
+  private release(jobId: string): void {
+    const timer = this.adopted.get(jobId);
+    if (!timer) return;
+    clearInterval(timer);
+    this.adopted.delete(jobId);
+    this.pump();
   }
 
   private async recordedPid(workdir: string): Promise<number | undefined> {
@@ -174,6 +206,8 @@ export class LocalJobManager extends JobManager {
   async close(): Promise<void> {
     this.closed = true;
     for (const r of this.running.values()) if (r.timer) clearTimeout(r.timer);
+    for (const t of this.adopted.values()) clearInterval(t);
+    this.adopted.clear();
   }
 
   private emit(jobId: string, status: ExecStatus): void {
