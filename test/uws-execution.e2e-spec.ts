@@ -134,7 +134,6 @@ describe('UWS execution (local processes)', () => {
     expect(detail.text).toMatch(/\b7\b/);
   });
 
-  test.skip('HELD → RUN: the local manager never holds a job', () => undefined);
 
   test('EXECUTIONDURATION=2 on a 30 s sleep → ABORTED after the limit, error names it, group gone', async () => {
     const t0 = Date.now();

@@ -50,9 +50,35 @@ export class NodeProcessRunner extends ProcessRunner {
     if (pid <= 0) return false;
     try {
       process.kill(-pid, 0);
-      return true;
     } catch {
       return false;
     }
+    return hasLiveMember(pid);
   }
+}
+
+/**
+ * The kernel counts zombies as group members until their parent (here possibly PID 1, slow to reap) collects
+ * them, so a killed job would look alive for a while. On Linux, look for a member that is not a zombie.
+ */
+function hasLiveMember(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the parenthesised command: state ppid pgrp ...
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(rest[2]) === pgid && rest[0] !== 'Z') return true;
+  }
+  return false;
 }
