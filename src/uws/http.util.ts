@@ -3,7 +3,8 @@ import type { QueryParams } from './job-list.filter';
 
 /** Query string and form body merged: clients send control parameters in either (UWS digest §7). */
 export function requestParams(req: Request): QueryParams {
-  const out: Record<string, string[]> = {};
+  // No prototype: a parameter named __proto__ or constructor is data, not an inherited member.
+  const out: Record<string, string[]> = Object.create(null);
   const add = (src: unknown) => {
     if (!src || typeof src !== 'object') return;
     for (const [k, v] of Object.entries(src as Record<string, unknown>)) {

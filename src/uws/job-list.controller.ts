@@ -34,6 +34,12 @@ export class JobListController {
   /** Streams the list in bounded batches; filters are checked before the first byte is sent. */
   @Get(':type')
   async list(@Param('type') type: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    // A browser (HTML preferred over XML) gets the job creation form of the web module instead.
+    if (req.accepts(['application/xml', 'text/xml', 'application/json', 'text/html']) === 'text/html') {
+      const listUrl = this.views.presenter.listUrl(type);
+      seeOther(res, `${listUrl.slice(0, listUrl.lastIndexOf('/rest/'))}/forms/${encodeURIComponent(type)}`);
+      return;
+    }
     this.jobs.ensureKnownType(type);
     const refs = this.views.list(type, requestParams(req));
     const first = await refs.next();

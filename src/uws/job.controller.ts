@@ -136,6 +136,8 @@ export class JobController {
     const rec = await this.jobs.find(type, id);
     const stored = JSON.parse(rec.parameters) as StoredParameters;
     const v = stored.values.find((x) => x.name.toLowerCase() === name.toLowerCase());
+    // RUNID is listed among the parameters (JobPresenter), so it is readable here too.
+    if (!v && name.toUpperCase() === 'RUNID' && rec.runId) return sendText(res, rec.runId);
     if (!v) throw notFound(`Job '${id}' has no parameter '${name}'`);
     if (v.type !== 'file') return sendText(res, v.text.join('\n'));
     const file = await this.workspace.resolveFile(id, `inputs/${v.text[0]}`);

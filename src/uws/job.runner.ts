@@ -166,6 +166,19 @@ export class JobRunner implements ExecutionListener {
     return this.workspace.collect(rec.id, (id) => d.results.find((r) => r.id === id)?.mediaType);
   }
 
+  /**
+   * The wrapper says it was stopped by a signal it did not ask for: the scheduler's time limit, a
+   * cancellation or a preemption. Near the job's limit, the limit is the likely cause; the reconciler's
+   * scheduler query refines this when the scheduler still knows the job.
+   */
+  stoppedByScheduler(rec: JobRecord): ExecStatus {
+    const ran = rec.startTime ? (this.now() - Number(rec.startTime)) / 1000 : 0;
+    if (rec.executionDuration > 0 && ran >= rec.executionDuration - 5) {
+      return { state: 'timeout', message: `execution duration exceeded: the job was stopped after its limit of ${rec.executionDuration} s` };
+    }
+    return { state: 'cancelled', message: 'The job was stopped by the scheduler (cancelled or preempted)' };
+  }
+
   /** At start-up and periodically: asks the manager about every active job in one call. */
   async reconcile(): Promise<void> {
     const active = await this.repo.findByPhases(['QUEUED', 'EXECUTING', 'HELD', 'SUSPENDED', 'UNKNOWN']);

@@ -113,8 +113,13 @@ export class JobService {
   }
 
   /** Maps upload fields to file parameters; returns the sanitised stored name of each upload. */
-  private attachUploads(d: JobDescriptor, raw: QueryParams, uploads: UploadedFile[]): Map<UploadedFile, string> {
+  private attachUploads(d: JobDescriptor, raw: Record<string, string[]>, uploads: UploadedFile[]): Map<UploadedFile, string> {
     const names = new Map<UploadedFile, string>();
+    // A plain value for a file parameter would be used as a path on the server: only uploads are accepted.
+    for (const k of Object.keys(raw)) {
+      const p = d.parameters.find((x) => x.type === 'file' && x.name.toLowerCase() === k.toLowerCase());
+      if (p) throw badRequest(`${p.name}: a file parameter must be uploaded as a file (multipart/form-data)`);
+    }
     for (const u of uploads) {
       const p = d.parameters.find((x) => x.name.toLowerCase() === u.fieldname.toLowerCase());
       if (!p || p.type !== 'file') {
@@ -123,10 +128,12 @@ export class JobService {
       if (p.maxSize !== undefined && u.size > p.maxSize) {
         throw new DomainError('PAYLOAD_TOO_LARGE', `${p.name}: upload of ${u.size} bytes exceeds the maximum ${p.maxSize}`);
       }
-      const name = safeUploadName(u.originalname, p.name);
+      let name = safeUploadName(u.originalname, p.name);
+      // Two uploads with the same name (a repeating parameter) must not overwrite each other.
+      if ([...names.values()].includes(name)) name = `${names.size}-${name}`;
       names.set(u, name);
-      for (const k of Object.keys(raw)) if (k.toLowerCase() === p.name.toLowerCase()) delete raw[k];
-      raw[p.name] = [name];
+      // Several uploads for one parameter are several values: the validator refuses them unless repeating.
+      (raw[p.name] ??= []).push(name);
     }
     return names;
   }
@@ -244,7 +251,7 @@ export function single(params: QueryParams, name: string): string | undefined {
 
 /** Request values without the control names, keys as sent. */
 export function jobParams(params: QueryParams): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  const out: Record<string, string[]> = Object.create(null);
   for (const [k, v] of Object.entries(params)) {
     if (v === undefined || CONTROL_NAMES.includes(k.toUpperCase())) continue;
     out[k] = [...(out[k] ?? []), ...(Array.isArray(v) ? v : [v])];

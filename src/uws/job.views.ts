@@ -10,6 +10,9 @@ import { JobService } from './job.service';
 
 /** Read side: job documents, the filtered job list, and blocking (WAIT) reads. */
 export class JobViews {
+  /** Re-reads of a job by the waiters that one phase change woke, keyed by type and id (see waitedJob). */
+  private readonly wakeReads = new Map<string, Promise<JobRecord>>();
+
   constructor(
     private readonly config: AppConfig,
     private readonly repo: JobRepository,
@@ -57,9 +60,27 @@ export class JobViews {
       const phase = rec.phase as Phase;
       if (!ACTIVE_PHASES.includes(phase) || (w.phase !== undefined && w.phase !== phase)) return rec;
       await sub.done;
-      return this.jobs.find(type, id);
+      return this.readAfterWake(type, id);
     } finally {
       sub.cancel();
     }
+  }
+
+  /**
+   * One read of the job for all the waiters a phase change woke, instead of one each (1,000 waiters were
+   * 1,000 identical queries, answered one after another). JobEvents wakes a job's waiters synchronously,
+   * so they all resume in the same run of the microtask queue; the shared read is started by the first of
+   * them, after the change was stored, and is forgotten at the next tick, so a waiter woken by any later
+   * change starts a fresh read and never sees a state older than its own wake-up.
+   */
+  private readAfterWake(type: string, id: string): Promise<JobRecord> {
+    const key = `${type}\n${id}`;
+    let read = this.wakeReads.get(key);
+    if (!read) {
+      read = this.jobs.find(type, id);
+      this.wakeReads.set(key, read);
+      process.nextTick(() => this.wakeReads.delete(key));
+    }
+    return read;
   }
 }

@@ -61,3 +61,33 @@ export function xmlValue(xml: string, element: string): string | undefined {
   const m = new RegExp(`<uws:${element}(?: [^>]*)?>([^<]*)</uws:${element}>`).exec(xml);
   return m?.[1];
 }
+
+/** Any request, no redirects followed; a 200 XML answer is checked against the XSD like get(). */
+export async function send(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array | FormData | URLSearchParams } = {},
+): Promise<{ status: number; type: string; location: string; text: string }> {
+  const r = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, redirect: 'manual' });
+  const text = await r.text();
+  const type = r.headers.get('content-type') ?? '';
+  if (r.status === 200 && /xml/.test(type)) assertValidUws(text);
+  return { status: r.status, type, location: r.headers.get('location') ?? '', text };
+}
+
+/** The jobrefs of a <uws:jobs> document, in document order, plus the names of every child node. */
+export function jobRefs(xml: string): { refs: { id: string; href: string; phase: string; runId?: string; creationTime?: string }[]; children: string[] } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const libxml = require('libxmljs2') as typeof import('libxmljs2');
+  const doc = libxml.parseXml(xml, { nonet: true });
+  const root = doc.root()!;
+  const ns = { uws: 'http://www.ivoa.net/xml/UWS/v1.0', xlink: 'http://www.w3.org/1999/xlink' };
+  const children = root.childNodes().map((n) => (n.type() === 'element' ? (n as import('libxmljs2').Element).name() : n.type()));
+  const refs = root.find<import('libxmljs2').Element>('uws:jobref', ns).map((e) => ({
+    id: e.attr('id')!.value(),
+    href: e.attr('href')?.value() ?? '',
+    phase: e.get<import('libxmljs2').Element>('uws:phase', ns)!.text(),
+    runId: e.get<import('libxmljs2').Element>('uws:runId', ns)?.text(),
+    creationTime: e.get<import('libxmljs2').Element>('uws:creationTime', ns)?.text(),
+  }));
+  return { refs, children };
+}
