@@ -11,6 +11,7 @@ import { NodeProcessRunner } from './execution/local/process.runner';
 import { PersistenceModule } from './persistence/persistence.module';
 import { PluginsModule } from './plugins/plugins.module';
 import { UwsModule } from './uws/uws.module';
+import { WebModule } from './web/web.module';
 
 /** The only place that picks the database driver and the job manager. */
 function pickManager(config: AppConfig) {
@@ -30,6 +31,7 @@ function pickManager(config: AppConfig) {
     PluginsModule,
     ExecutionModule.forRoot(pickManager),
     UwsModule,
+    WebModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: UwsExceptionFilter }],
 })

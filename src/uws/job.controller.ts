@@ -149,7 +149,7 @@ export class JobController {
   @Put('parameters/:name')
   async putParameter(@Param('type') type: string, @Param('id') id: string, @Param('name') name: string, @Req() req: Request, @Res() res: Response) {
     const value = typeof req.body === 'string' ? req.body : undefined;
-    if (value === undefined) throw badRequest('PUT a parameter value as a text/plain body');
+    if (value === undefined || value === '') throw badRequest('PUT a parameter value as a non-empty text/plain body');
     await this.jobs.updateParameters(await this.jobs.find(type, id), { [name]: [value] });
     seeOther(res, this.jobUrl(type, id));
   }

@@ -66,7 +66,7 @@ export class JobService {
       if (phase !== undefined && phase.toUpperCase() !== 'RUN') {
         throw badRequest(`PHASE on creation may only be RUN, got '${phase}'`);
       }
-      const raw = jobParams(params);
+      const raw = dropEmptyNonStrings(d, jobParams(params));
       const fileNames = this.attachUploads(d, raw, uploads);
       const outcome = validateParameters(d, raw);
       if (!outcome.ok) {
@@ -151,7 +151,8 @@ export class JobService {
   }
 
   clampDuration(d: JobDescriptor, text: string | undefined): number {
-    const max = Math.min(this.config.maxExecutionDuration, d.executionDuration.max ?? Number.MAX_SAFE_INTEGER);
+    // A WADL maximum of 0 means the WADL sets no limit of its own.
+    const max = Math.min(this.config.maxExecutionDuration, d.executionDuration.max || Number.MAX_SAFE_INTEGER);
     if (text === undefined) return Math.min(d.executionDuration.default ?? this.config.defaultExecutionDuration, max);
     if (!/^\s*\d+\s*$/.test(text)) {
       throw badRequest(`EXECUTIONDURATION must be a whole number of seconds >= 0, got '${text}'`);
@@ -195,8 +196,8 @@ export class JobService {
       throw illegalPhase(`Parameters can only be changed while the job is PENDING (it is ${rec.phase})`);
     }
     const runId = single(params, 'RUNID');
-    const raw = jobParams(params);
     const d = await this.versionDescriptor(rec);
+    const raw = dropEmptyNonStrings(d, jobParams(params));
     const previous = (JSON.parse(rec.parameters) as StoredParameters).values;
     for (const name of Object.keys(raw)) {
       const p = d.parameters.find((x) => x.name.toLowerCase() === name.toLowerCase());
@@ -244,7 +245,8 @@ export class JobService {
 
 /** The one value of a control parameter; repeating it with different values is an error. */
 export function single(params: QueryParams, name: string): string | undefined {
-  const values = [...new Set(queryValues(params, name))];
+  // An empty field (a browser form left blank) means "not given".
+  const values = [...new Set(queryValues(params, name))].filter((v) => v !== '');
   if (values.length > 1) throw badRequest(`${name} was given more than once with different values`);
   return values[0];
 }
@@ -257,4 +259,16 @@ export function jobParams(params: QueryParams): Record<string, string[]> {
     out[k] = [...(out[k] ?? []), ...(Array.isArray(v) ? v : [v])];
   }
   return out;
+}
+
+/** A blank form field for a typed (non-string) parameter means "not given", so its default applies. */
+function dropEmptyNonStrings(d: JobDescriptor, raw: Record<string, string[]>): Record<string, string[]> {
+  for (const [k, values] of Object.entries(raw)) {
+    const p = d.parameters.find((x) => x.name.toLowerCase() === k.toLowerCase());
+    if (!p || p.type === 'string') continue;
+    const kept = values.filter((v) => v !== '');
+    if (kept.length) raw[k] = kept;
+    else delete raw[k];
+  }
+  return raw;
 }
