@@ -6,8 +6,8 @@ import { JobRunner } from './job.runner';
 import { JobService, single } from './job.service';
 import { JobViews } from './job.views';
 import { requestParams, sendText, sendXml, seeOther, wantsJson } from './http.util';
-import { jobXml, parametersXml, resultsXml } from './uws.xml.serializer';
-import { jobJson, parametersJson, resultsJson } from './uws.json.serializer';
+import { parametersXml, resultsXml } from './uws.xml.serializer';
+import { parametersJson, resultsJson } from './uws.json.serializer';
 import { formatUwsTime } from './uws-time';
 import type { CollectedResult } from '../results/job.workspace';
 import type { StoredParameters } from './job.presenter';
@@ -30,12 +30,20 @@ export class JobController {
   async job(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
     const w = this.views.parseWait(requestParams(req));
     const gone = new AbortController();
-    res.on('close', () => gone.abort());
+    // Only a client that leaves early ends its wait (building the abort reason on every close is not free).
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     const rec = await this.views.waitedJob(type, id, w, gone.signal);
     if (res.destroyed) return;
-    const view = await this.views.view(rec);
-    if (wantsJson(req)) res.json(jobJson(view));
-    else sendXml(res, jobXml(view));
+    const json = wantsJson(req);
+    const body = await this.views.document(rec, json);
+    // Written directly: many woken waiters are answered at once, and Express's send adds per-response work.
+    res.writeHead(200, {
+      'Content-Type': json ? 'application/json; charset=utf-8' : 'application/xml; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    res.end(body);
   }
 
   @Delete()

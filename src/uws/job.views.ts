@@ -7,9 +7,12 @@ import { parseJobListFilter, parseWait, QueryParams } from './job-list.filter';
 import { ACTIVE_PHASES, JobRefView, JobView, Phase } from './job.model';
 import { JobPresenter } from './job.presenter';
 import { JobService } from './job.service';
+import { jobJson } from './uws.json.serializer';
+import { jobXml } from './uws.xml.serializer';
 
 /** Read side: job documents, the filtered job list, and blocking (WAIT) reads. */
 export class JobViews {
+  private readonly rendered = new WeakMap<JobRecord, { xml?: Promise<string>; json?: Promise<string> }>();
   /** Re-reads of a job by the waiters that one phase change woke, keyed by type and id (see waitedJob). */
   private readonly wakeReads = new Map<string, Promise<JobRecord>>();
 
@@ -20,6 +23,18 @@ export class JobViews {
     private readonly events: JobEvents,
     readonly presenter: JobPresenter,
   ) {}
+
+  /**
+   * The job document as sent, rendered once per record object: the waiters a change wakes share one
+   * record (see readAfterWake), so 1,000 answers cost one rendering.
+   */
+  async document(rec: JobRecord, json: boolean): Promise<string> {
+    let cached = this.rendered.get(rec);
+    if (!cached) this.rendered.set(rec, (cached = {}));
+    const key = json ? 'json' : 'xml';
+    cached[key] ??= this.view(rec).then((v) => (json ? JSON.stringify(jobJson(v)) : jobXml(v)));
+    return cached[key]!;
+  }
 
   async view(rec: JobRecord): Promise<JobView> {
     const d = rec.phase === 'PENDING' ? await this.jobs.versionDescriptor(rec).catch(() => undefined) : undefined;
