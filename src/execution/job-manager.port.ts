@@ -63,4 +63,12 @@ export abstract class JobManager {
   abstract poll(refs: ExecRef[]): Promise<Map<string, ExecStatus>>;
   /** Quiesce at shutdown: stop timers; running jobs are left to finish (a restart adopts them). */
   abstract close(): Promise<void>;
+  /**
+   * Optional, for managers whose jobs run where the host cannot see their files (SLURM in sftp mode):
+   * brings the job's end files (.uws/*: stdout, stderr, exit, results.tsv) and every result named in
+   * .uws/results.tsv back into ref.workdir. Call it when the job has ended, before reading its results.
+   */
+  collect?(ref: ExecRef): Promise<void>;
+  /** Optional: removes what the job left on the execution side (a remote work directory). */
+  cleanup?(ref: ExecRef): Promise<void>;
 }
