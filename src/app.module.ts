@@ -8,19 +8,41 @@ import { UwsExceptionFilter } from './common/uws-exception.filter';
 import { ExecutionModule } from './execution/execution.module';
 import { LocalJobManager } from './execution/local/local.manager';
 import { NodeProcessRunner } from './execution/local/process.runner';
+import { JobManager } from './execution/job-manager.port';
+import { SlurmJobManager } from './execution/slurm/slurm.manager';
+import { SshTransport } from './execution/transport/ssh.transport';
 import { PersistenceModule } from './persistence/persistence.module';
 import { PluginsModule } from './plugins/plugins.module';
 import { UwsModule } from './uws/uws.module';
 import { WebModule } from './web/web.module';
 
 /** The only place that picks the database driver and the job manager. */
-function pickManager(config: AppConfig) {
+function pickManager(config: AppConfig): JobManager {
   switch (config.jobManager) {
     case 'local':
       return new LocalJobManager(new NodeProcessRunner(), {
         maxConcurrent: config.maxConcurrentJobs,
         killGraceSeconds: config.killGraceSeconds,
       });
+    case 'slurm': {
+      const s = config.slurm!;
+      // The connection opens lazily on first use and reconnects by itself; no handshake per job.
+      const transport = new SshTransport({
+        host: s.host,
+        port: s.port,
+        username: s.user,
+        privateKeyPath: s.keyPath,
+        knownHostsPath: s.knownHostsPath,
+        hostKeyFingerprint: s.hostKeyFingerprint,
+        maxChannels: s.maxChannels,
+      });
+      return new SlurmJobManager(transport, {
+        fileMode: s.fileMode,
+        remoteRoot: s.remoteRoot,
+        partition: s.partition,
+        account: s.account,
+      });
+    }
   }
 }
 

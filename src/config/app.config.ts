@@ -13,7 +13,13 @@ export interface AppConfig {
   pluginsDir: string;
   templatesDir: string;
   db: { driver: 'sqlite' | 'postgresql'; sqlitePath: string; url?: string };
-  jobManager: 'local';
+  jobManager: 'local' | 'slurm';
+  /** Settings of the SLURM manager (JOB_MANAGER=slurm). */
+  slurm?: SlurmConfig;
+  /** Base URL the cluster's jobs use to report their phases (default BASE_URL). */
+  callbackBaseUrl: string;
+  /** Key for the per-job callback tokens; generated under DATA_DIR when unset. */
+  callbackSecret?: string;
   /** Seconds. */
   defaultExecutionDuration: number;
   maxExecutionDuration: number;
@@ -34,6 +40,30 @@ export interface AppConfig {
   /** Seconds between SIGTERM and SIGKILL when a job is stopped. */
   killGraceSeconds: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** Requests without credentials act as the shared "anonymous" user (which sees only anonymous jobs). */
+  anonymousAccess: boolean;
+  /** Key of the session cookie's HMAC; when unset, one is created once under DATA_DIR (session.key). */
+  sessionSecret?: string;
+  /** Seconds a browser session lasts. */
+  sessionTtlSeconds: number;
+  /** Active (PENDING, QUEUED, EXECUTING) jobs a signed-in user may have; a user's maxActiveJobs overrides it. */
+  maxActiveJobsPerUser: number;
+  /** Failed sign-ins allowed per user name within the window (per IP address: four times as many). */
+  signinRateLimit: { failures: number; windowSeconds: number };
+}
+
+export interface SlurmConfig {
+  host: string;
+  port: number;
+  user: string;
+  keyPath: string;
+  knownHostsPath?: string;
+  hostKeyFingerprint?: string;
+  fileMode: 'sftp' | 'shared';
+  remoteRoot: string;
+  partition?: string;
+  account?: string;
+  maxChannels: number;
 }
 
 export class ConfigError extends Error {}
@@ -58,6 +88,27 @@ function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readon
   return raw as T;
 }
 
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return def;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got '${env[name]}'`);
+}
+
+/** "failures/seconds", e.g. 5/300. */
+function rate(env: Env, name: string, def: { failures: number; windowSeconds: number }) {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return def;
+  const m = /^(\d+)\s*\/\s*(\d+)$/.exec(raw);
+  const failures = m ? Number(m[1]) : NaN;
+  const windowSeconds = m ? Number(m[2]) : NaN;
+  if (!(failures >= 1 && failures <= 100000 && windowSeconds >= 1 && windowSeconds <= 86400)) {
+    throw new ConfigError(`${name} must be failures/seconds such as 5/300 (1-100000 / 1-86400), got '${raw}'`);
+  }
+  return { failures, windowSeconds };
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -71,6 +122,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     throw new ConfigError(`BASE_URL must be an absolute http(s) URL, got '${baseUrlRaw}'`);
   }
   const dataDir = path.resolve(cwd, env.DATA_DIR || 'var');
+  const jobManager = oneOf(env, 'JOB_MANAGER', 'local', ['local', 'slurm'] as const);
   const dbUrl = env.DATABASE_URL || '';
   const driver = oneOf(env, 'DB_DRIVER', dbUrl.startsWith('postgres') ? 'postgresql' : 'sqlite', [
     'sqlite',
@@ -95,7 +147,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
       sqlitePath: path.resolve(dataDir, env.SQLITE_FILE || 'uws.sqlite'),
       url: dbUrl || undefined,
     },
-    jobManager: oneOf(env, 'JOB_MANAGER', 'local', ['local'] as const),
+    jobManager,
+    slurm: jobManager === 'slurm' ? slurmConfig(env) : undefined,
+    callbackBaseUrl: (env.CALLBACK_BASE_URL || baseUrl).replace(/\/+$/, ''),
+    callbackSecret: env.CALLBACK_SECRET || undefined,
     defaultExecutionDuration,
     maxExecutionDuration,
     defaultDestructionInterval: int(env, 'DEFAULT_DESTRUCTION_INTERVAL', 7 * 86400, 60),
@@ -108,8 +163,42 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     reconcileIntervalSeconds: int(env, 'RECONCILE_INTERVAL', 30, 1, 86400),
     killGraceSeconds: int(env, 'KILL_GRACE', 5, 0, 300),
     logLevel: oneOf(env, 'LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
+    anonymousAccess: bool(env, 'ANONYMOUS_ACCESS', true),
+    sessionSecret: env.SESSION_SECRET || undefined,
+    sessionTtlSeconds: int(env, 'SESSION_TTL', 12 * 3600, 60, 90 * 86400),
+    maxActiveJobsPerUser: int(env, 'MAX_ACTIVE_JOBS_PER_USER', 100, 1),
+    signinRateLimit: rate(env, 'SIGNIN_RATE_LIMIT', { failures: 5, windowSeconds: 300 }),
   };
 }
 
 /** Injection token for AppConfig. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+function slurmConfig(env: Env): SlurmConfig {
+  const need = (name: string) => {
+    const v = env[name];
+    if (!v) throw new ConfigError(`JOB_MANAGER=slurm needs ${name}`);
+    return v;
+  };
+  const knownHostsPath = env.SLURM_KNOWN_HOSTS || undefined;
+  const hostKeyFingerprint = env.SLURM_HOST_KEY || undefined;
+  if (!knownHostsPath && !hostKeyFingerprint) {
+    // Strict host key checking is not optional: without a known key the connection would trust anyone.
+    throw new ConfigError('JOB_MANAGER=slurm needs SLURM_KNOWN_HOSTS (a known_hosts file) or SLURM_HOST_KEY (SHA256:... fingerprint)');
+  }
+  const fileMode = oneOf(env, 'SLURM_FILE_MODE', 'sftp', ['sftp', 'shared'] as const);
+  const user = need('SLURM_SSH_USER');
+  return {
+    host: env.SLURM_SSH_HOST || '127.0.0.1',
+    port: int(env, 'SLURM_SSH_PORT', 22, 1, 65535),
+    user,
+    keyPath: need('SLURM_SSH_KEY'),
+    knownHostsPath,
+    hostKeyFingerprint,
+    fileMode,
+    remoteRoot: env.SLURM_REMOTE_ROOT || `/home/${user}/uws-jobs`,
+    partition: env.SLURM_PARTITION || undefined,
+    account: env.SLURM_ACCOUNT || undefined,
+    maxChannels: int(env, 'SLURM_MAX_CHANNELS', 8, 1, 64),
+  };
+}

@@ -15,6 +15,15 @@ export interface JobSpec {
   files: { path: string; content: string }[];
 }
 
+/** Resources a job asks of a scheduler, already validated against the job type's limits. */
+export interface SchedulerResources {
+  jobName: string;
+  durationSeconds: number;
+  cpus?: number;
+  memoryMB?: number;
+  partition?: string;
+}
+
 export interface ExecRef {
   jobId: string;
   /** What submit() returned: a pid, a SLURM job id. */
@@ -71,4 +80,10 @@ export abstract class JobManager {
   collect?(ref: ExecRef): Promise<void>;
   /** Optional: removes what the job left on the execution side (a remote work directory). */
   cleanup?(ref: ExecRef): Promise<void>;
+  /** Where the job's work directory is as the job sees it (default: the host's own path). */
+  workdirOnCluster?(jobId: string, localWorkdir: string): string;
+  /** Scheduler directive arguments for the wrapper's preamble (e.g. `--cpus-per-task=4`); none by default. */
+  directives?(r: SchedulerResources): string[];
+  /** True when jobs report their own phases to the server (callbacks), as cluster jobs do. */
+  readonly reportsByCallback?: boolean;
 }

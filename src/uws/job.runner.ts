@@ -4,7 +4,7 @@ import type { AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import { illegalPhase } from '../common/domain.error';
 import type { JobDescriptor } from '../descriptor/descriptor.types';
-import { ExecRef, ExecStatus, ExecutionListener, JobManager } from '../execution/job-manager.port';
+import { ExecRef, ExecStatus, ExecutionListener, JobManager, SchedulerResources } from '../execution/job-manager.port';
 import { JOB_FILES } from '../execution/job-files';
 import type { JobRecord } from '../persistence/job.entity';
 import { JobPatch, JobRepository } from '../persistence/job.repository';
@@ -14,6 +14,7 @@ import { scriptContext, TemplateValue } from '../rendering/script.renderer';
 import { WrapperRenderer } from '../rendering/wrapper.renderer';
 import type { StoredParameters } from './job.presenter';
 import { JobStateService } from './job-state.service';
+import { JobTokens } from './job-token';
 import { FINAL_PHASES, Phase } from './job.model';
 
 /** Starts, stops and follows jobs through the JobManager port; turns its reports into phase changes. */
@@ -31,6 +32,7 @@ export class JobRunner implements ExecutionListener {
     private readonly manager: JobManager,
     private readonly wrapper: WrapperRenderer,
     private readonly clock: Clock,
+    private readonly tokens: JobTokens,
   ) {
     manager.setListener(this);
   }
@@ -62,12 +64,18 @@ export class JobRunner implements ExecutionListener {
       const results = Object.fromEntries(d.results.map((r) => [r.id, r.file]));
       const plugindir = path.join(this.config.pluginsDir, rec.type);
       await this.workspace.stagePayload(rec.id, plugindir, [`${rec.type}.wadl`, `${rec.type}.sh.hbs`]);
-      const body = v.compiled(scriptContext(templateValues(d, stored), { id: rec.id, workdir, plugindir, results }));
+      // The job sees its own copy of the payload, in its work directory, wherever it runs.
+      const jobDir = this.manager.workdirOnCluster?.(rec.id, workdir) ?? workdir;
+      const ctx = { id: rec.id, workdir: jobDir, plugindir: jobDir, results };
+      const body = v.compiled(scriptContext(templateValues(d, stored), ctx));
+      const callbacks = this.manager.reportsByCallback === true;
       const script = this.wrapper.render({
         jobId: rec.id,
-        workdir,
+        workdir: jobDir,
+        callbackUrl: callbacks ? `${this.config.callbackBaseUrl}/callbacks/job-event` : undefined,
+        token: callbacks ? this.tokens.tokenFor(rec.id) : undefined,
         results: d.results.map((r) => ({ id: r.id, pattern: r.file })),
-        sbatch: [],
+        sbatch: this.manager.directives?.(schedulerResources(rec, d)) ?? [],
       });
       const ref = await this.manager.submit({
         jobId: rec.id,
@@ -92,10 +100,15 @@ export class JobRunner implements ExecutionListener {
     await this.cancelExecution(rec);
   }
 
+  /** Before a job is destroyed: stop it if it runs, and remove what it left on the execution side. */
   async stopForDestruction(rec: JobRecord): Promise<void> {
-    if (FINAL_PHASES.includes(rec.phase as Phase)) return;
-    await this.state.apply(rec.id, 'ABORT', { endTime: this.now() }, 'destroyed');
-    await this.cancelExecution(rec);
+    if (!FINAL_PHASES.includes(rec.phase as Phase)) {
+      await this.state.apply(rec.id, 'ABORT', { endTime: this.now() }, 'destroyed');
+      await this.cancelExecution(rec);
+    }
+    if (rec.externalRef && this.manager.cleanup) {
+      await this.manager.cleanup(this.refOf(rec)).catch((e) => this.logger.warn(`job ${rec.id}: cleanup failed: ${(e as Error).message}`));
+    }
   }
 
   private async cancelExecution(rec: JobRecord): Promise<void> {
@@ -143,6 +156,9 @@ export class JobRunner implements ExecutionListener {
       case 'suspended':
         await this.state.apply(jobId, 'SUSPEND', {}, s.message ?? 'suspended');
         return;
+    }
+    if (this.manager.collect) {
+      await this.manager.collect(this.refOf(rec)).catch((e) => this.logger.warn(`job ${jobId}: fetching its files failed: ${(e as Error).message}`));
     }
     const results = JSON.stringify(await this.collect(rec));
     let applied: Phase | undefined;
@@ -216,3 +232,16 @@ export function templateValues(d: JobDescriptor, stored: StoredParameters): Temp
 }
 
 
+
+/** The scheduler resources a job asks for: the job type's declared defaults. */
+export function schedulerResources(rec: JobRecord, d: JobDescriptor): SchedulerResources {
+  const num = (v: number | string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+  const r = d.resources;
+  return {
+    jobName: rec.id,
+    durationSeconds: rec.executionDuration,
+    cpus: num(r.cpus?.default),
+    memoryMB: num(r.memory?.default),
+    partition: r.partition?.default !== undefined ? String(r.partition.default) : undefined,
+  };
+}

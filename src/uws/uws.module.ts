@@ -20,6 +20,8 @@ import { JobService } from './job.service';
 import { JobStateService } from './job-state.service';
 import { JobUpkeep } from './job.upkeep';
 import { JobViews } from './job.views';
+import { JobTokens } from './job-token';
+import { CallbackController } from './callback.controller';
 import { PluginVersionStore } from './plugin-version.store';
 
 /** The UWS resources. It sees execution only through the JobManager port, which app.module provides. */
@@ -35,11 +37,12 @@ import { PluginVersionStore } from './plugin-version.store';
       },
     }),
   ],
-  controllers: [JobListController, JobController],
+  controllers: [JobListController, JobController, CallbackController],
   providers: [
     { provide: Clock, useClass: SystemClock },
     { provide: IdGenerator, useClass: RandomIdGenerator },
     JobEvents,
+    { provide: JobTokens, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new JobTokens(c.callbackSecret, c.dataDir) },
     { provide: JobWorkspace, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new JobWorkspace(path.join(c.dataDir, 'jobs')) },
     { provide: JobPresenter, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new JobPresenter(c.baseUrl) },
     { provide: WrapperRenderer, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new WrapperRenderer(c.templatesDir) },
@@ -51,7 +54,7 @@ import { PluginVersionStore } from './plugin-version.store';
     },
     {
       provide: JobRunner,
-      inject: [APP_CONFIG, JobRepository, PluginVersionStore, JobWorkspace, JobStateService, JobManager, WrapperRenderer, Clock],
+      inject: [APP_CONFIG, JobRepository, PluginVersionStore, JobWorkspace, JobStateService, JobManager, WrapperRenderer, Clock, JobTokens],
       useFactory: (...a: ConstructorParameters<typeof JobRunner>) => new JobRunner(...a),
     },
     {

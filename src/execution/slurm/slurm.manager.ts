@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JOB_FILES } from '../job-files';
-import { ExecRef, ExecStatus, ExecutionListener, JobManager, JobSpec } from '../job-manager.port';
+import { ExecRef, ExecStatus, ExecutionListener, JobManager, JobSpec, SchedulerResources } from '../job-manager.port';
 import { checkRemotePath, remoteJoin } from '../transport/shell';
 import { isNotFound, Transport, TransportError } from '../transport/transport.port';
 import {
@@ -23,7 +23,7 @@ import {
   squeueCommand,
   SqueueRow,
 } from './slurm.commands';
-import { timeLimitMinutes } from './slurm.preamble';
+import { sbatchArgs, timeLimitMinutes } from './slurm.preamble';
 
 export interface SlurmManagerOptions {
   /**
@@ -62,6 +62,7 @@ const SQUEUE_CHUNK = 2000;
  */
 export class SlurmJobManager extends JobManager {
   readonly name = 'slurm';
+  override readonly reportsByCallback = true;
   private listener?: ExecutionListener;
   private readonly logger: Pick<Logger, 'log' | 'warn' | 'error'>;
   private readonly pollTimeoutMs: number;
@@ -90,10 +91,22 @@ export class SlurmJobManager extends JobManager {
    * The job's work directory as the job sees it: the host must render the wrapper with THIS path (the
    * wrapper cds into it). sftp: `${remoteRoot}/${jobId}`; shared: the host's own path.
    */
-  workdirOnCluster(jobId: string, localWorkdir: string): string {
+  override workdirOnCluster(jobId: string, localWorkdir: string): string {
     if (!SAFE_JOB_ID.test(jobId)) throw new Error(`job id not usable in a path: ${JSON.stringify(jobId)}`);
     if (this.opts.fileMode === 'shared') return checkRemotePath(localWorkdir);
     return remoteJoin(this.opts.remoteRoot, jobId);
+  }
+
+  /** #SBATCH arguments for the wrapper: job name, time limit, cpus, memory, partition (values checked). */
+  override directives(r: SchedulerResources): string[] {
+    return sbatchArgs({
+      jobName: `${this.prefix}${r.jobName}`,
+      durationSeconds: r.durationSeconds,
+      cpus: r.cpus,
+      memoryMB: r.memoryMB,
+      partition: r.partition ?? this.opts.partition,
+      account: this.opts.account,
+    });
   }
 
   // ------------------------------------------------------------------ submit
