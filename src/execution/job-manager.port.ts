@@ -84,6 +84,8 @@ export abstract class JobManager {
   workdirOnCluster?(jobId: string, localWorkdir: string): string;
   /** Scheduler directive arguments for the wrapper's preamble (e.g. `--cpus-per-task=4`); none by default. */
   directives?(r: SchedulerResources): string[];
+  /** Epoch ms at which the scheduler expects such a job to start, if it can tell (for the quote). */
+  estimateStart?(r: SchedulerResources): Promise<number | undefined>;
   /** True when jobs report their own phases to the server (callbacks), as cluster jobs do. */
   readonly reportsByCallback?: boolean;
 }

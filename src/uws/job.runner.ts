@@ -69,14 +69,17 @@ export class JobRunner implements ExecutionListener {
       const ctx = { id: rec.id, workdir: jobDir, plugindir: jobDir, results };
       const body = v.compiled(scriptContext(templateValues(d, stored), ctx));
       const callbacks = this.manager.reportsByCallback === true;
+      const resources = schedulerResources(rec, d);
       const script = this.wrapper.render({
         jobId: rec.id,
         workdir: jobDir,
         callbackUrl: callbacks ? `${this.config.callbackBaseUrl}/callbacks/job-event` : undefined,
         token: callbacks ? this.tokens.tokenFor(rec.id) : undefined,
         results: d.results.map((r) => ({ id: r.id, pattern: r.file })),
-        sbatch: this.manager.directives?.(schedulerResources(rec, d)) ?? [],
+        sbatch: this.manager.directives?.(resources) ?? [],
       });
+      // The scheduler's own start estimate, asked alongside the submission, refines the quote.
+      const estimate = this.manager.estimateStart?.(resources).catch(() => undefined);
       const ref = await this.manager.submit({
         jobId: rec.id,
         script,
@@ -84,7 +87,9 @@ export class JobRunner implements ExecutionListener {
         durationSeconds: rec.executionDuration,
         files: [{ path: JOB_FILES.body, content: body }],
       });
-      await this.repo.update(rec.id, { externalRef: ref, jobInfo: JSON.stringify({ manager: this.manager.name, externalId: ref }) });
+      const startAt = await estimate;
+      const quote = startAt !== undefined ? { quote: startAt + rec.executionDuration * 1000 } : {};
+      await this.repo.update(rec.id, { externalRef: ref, jobInfo: JSON.stringify({ manager: this.manager.name, externalId: ref }), ...quote });
       this.logger.log(`job ${rec.id}: submitted to ${this.manager.name} as ${ref}`);
     } catch (e) {
       const message = `The job could not be started: ${(e as Error).message}`;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JOB_FILES } from '../job-files';
 import { ExecRef, ExecStatus, ExecutionListener, JobManager, JobSpec, SchedulerResources } from '../job-manager.port';
-import { checkRemotePath, remoteJoin } from '../transport/shell';
+import { checkRemotePath, remoteJoin, shellJoin } from '../transport/shell';
 import { isNotFound, Transport, TransportError } from '../transport/transport.port';
 import {
   interpretSqueue,
@@ -11,6 +11,7 @@ import {
   parseJobEndFiles,
   parseJobIds,
   parseSbatchParsable,
+  parseSbatchTestOnly,
   parseScontrolShowJobs,
   rowFromScontrol,
   sbatchCommand,
@@ -107,6 +108,23 @@ export class SlurmJobManager extends JobManager {
       partition: r.partition ?? this.opts.partition,
       account: this.opts.account,
     });
+  }
+
+  /**
+   * When SLURM expects a job with these resources to start (`sbatch --test-only`, which queues nothing).
+   * Undefined when SLURM gives no answer; the host then falls back to its own estimate.
+   */
+  override async estimateStart(r: SchedulerResources): Promise<number | undefined> {
+    const args = this.directives(r).filter((a) => !a.startsWith('--job-name='));
+    const out = await this.transport.exec(`TZ=UTC ${shellJoin(['sbatch', '--test-only', ...args, '--wrap=true'])}`, {
+      timeoutMs: this.pollTimeoutMs,
+      idempotent: true,
+    });
+    try {
+      return parseSbatchTestOnly(out).startAt;
+    } catch {
+      return undefined;
+    }
   }
 
   // ------------------------------------------------------------------ submit
