@@ -22,7 +22,7 @@ report=var/jest-report.json
 npx jest --runInBand --json --outputFile="$report"
 status=$?
 node -e '
-  const r = require(process.argv[1]);
+  const r = require(require("path").resolve(process.argv[1]));
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
   if (r.numTotalTests === 0) process.exit(1);
