@@ -42,3 +42,28 @@ describe('compileScript', () => {
     expect(() => compileScript('{{job.constructor.name}}')(scriptContext([], job))).toThrow();
   });
 });
+
+describe('WrapperRenderer', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { WrapperRenderer } = require('./wrapper.renderer') as typeof import('./wrapper.renderer');
+  const path = require('node:path') as typeof import('node:path');
+  const w = new WrapperRenderer(path.resolve(__dirname, '../../templates'));
+
+  it('writes one #SBATCH line per host-built argument and quotes the job values', () => {
+    const script = w.render({
+      jobId: 'j1',
+      workdir: "/w/it's",
+      callbackUrl: 'http://h/cb',
+      token: 't0k',
+      results: [{ id: 'out', pattern: 'out*.fits' }],
+      sbatch: ['--time=2', '--cpus-per-task=4'],
+    });
+    expect(script.split('\n').filter((l) => l.startsWith('#SBATCH'))).toEqual(['#SBATCH --time=2', '#SBATCH --cpus-per-task=4']);
+    expect(script).toContain(`UWS_WORKDIR='/w/it'\\''s'`);
+    expect(script).toContain(`UWS_TOKEN='t0k'`);
+  });
+
+  it('refuses an argument that would start another line', () => {
+    expect(() => w.render({ jobId: 'j', workdir: '/w', results: [], sbatch: ['--time=1\n#SBATCH --x'] })).toThrow(/line break/);
+  });
+});

@@ -2,11 +2,14 @@ import type { JobRecord } from '../persistence/job.entity';
 import type { JobRefRow } from '../persistence/job.repository';
 import type { CollectedResult } from '../results/job.workspace';
 import type { JobValue } from '../parameters/parameters.types';
+import type { ResourceChoice } from './resource.overrides';
 import { JobParameterView, JobRefView, JobView, Phase } from './job.model';
 
 /** What a job row keeps in its `parameters` column. */
 export interface StoredParameters {
   values: JobValue[];
+  /** Cluster resources the user chose (within the job type's limits). */
+  resources?: ResourceChoice;
 }
 
 const date = (ms?: number | null) => (ms === null || ms === undefined ? undefined : new Date(Number(ms)));
@@ -27,6 +30,10 @@ export class JobPresenter {
     const stored = JSON.parse(rec.parameters) as StoredParameters;
     const out: JobParameterView[] = [];
     if (rec.runId) out.push({ id: 'RUNID', value: rec.runId, byReference: false });
+    const r = stored.resources ?? {};
+    if (r.cpus !== undefined) out.push({ id: 'cpus', value: String(r.cpus), byReference: false });
+    if (r.memoryMB !== undefined) out.push({ id: 'memory', value: String(r.memoryMB), byReference: false });
+    if (r.partition !== undefined) out.push({ id: 'partition', value: r.partition, byReference: false });
     for (const v of stored.values) {
       if (v.type === 'file') {
         const href = `${this.jobUrl(rec.type, rec.id)}/parameters/${encodeURIComponent(v.name)}`;

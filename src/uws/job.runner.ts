@@ -22,6 +22,8 @@ export class JobRunner implements ExecutionListener {
   private readonly logger = new Logger('JobRunner');
   /** Reports for one job are handled one after another, in arrival order. */
   private readonly chains = new Map<string, Promise<void>>();
+  /** Jobs whose submit() is under way: QUEUED without an external ref, yet not to be submitted again. */
+  private readonly submitting = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -56,6 +58,7 @@ export class JobRunner implements ExecutionListener {
 
   /** Renders and hands the job to the manager; a failure here ends the job in ERROR, not the request in 500. */
   private async submit(rec: JobRecord): Promise<void> {
+    this.submitting.add(rec.id);
     try {
       const v = await this.versionOf(rec);
       const d = v.descriptor;
@@ -91,10 +94,18 @@ export class JobRunner implements ExecutionListener {
       const quote = startAt !== undefined ? { quote: startAt + rec.executionDuration * 1000 } : {};
       await this.repo.update(rec.id, { externalRef: ref, jobInfo: JSON.stringify({ manager: this.manager.name, externalId: ref }), ...quote });
       this.logger.log(`job ${rec.id}: submitted to ${this.manager.name} as ${ref}`);
+      // An ABORT that came while the job was being submitted found no external ref to cancel: cancel it now.
+      const now = await this.repo.findById(rec.id);
+      if (now && FINAL_PHASES.includes(now.phase as Phase)) {
+        this.logger.log(`job ${rec.id}: ${now.phase} while it was being submitted; cancelling ${ref}`);
+        await this.cancelExecution(now);
+      }
     } catch (e) {
       const message = `The job could not be started: ${(e as Error).message}`;
       this.logger.error(`job ${rec.id}: ${message}`);
       await this.state.apply(rec.id, 'FAIL', { errorType: 'fatal', errorMessage: message, endTime: this.now() });
+    } finally {
+      this.submitting.delete(rec.id);
     }
   }
 
@@ -209,6 +220,8 @@ export class JobRunner implements ExecutionListener {
     for (const rec of active) {
       const s = statuses.get(rec.id);
       const neverStarted = rec.phase === 'QUEUED' && !rec.startTime;
+      // Its submission is under way in this process (the ref is stored when sbatch answers).
+      if (!rec.externalRef && this.submitting.has(rec.id)) continue;
       if (!s || s.state === 'lost') {
         if (neverStarted) {
           this.logger.log(`job ${rec.id}: queued but not held by the manager; submitting again`);
@@ -238,15 +251,16 @@ export function templateValues(d: JobDescriptor, stored: StoredParameters): Temp
 
 
 
-/** The scheduler resources a job asks for: the job type's declared defaults. */
+/** The scheduler resources a job asks for: the user's choices, else the job type's declared defaults. */
 export function schedulerResources(rec: JobRecord, d: JobDescriptor): SchedulerResources {
   const num = (v: number | string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
   const r = d.resources;
+  const chosen = (JSON.parse(rec.parameters) as StoredParameters).resources ?? {};
   return {
     jobName: rec.id,
     durationSeconds: rec.executionDuration,
-    cpus: num(r.cpus?.default),
-    memoryMB: num(r.memory?.default),
-    partition: r.partition?.default !== undefined ? String(r.partition.default) : undefined,
+    cpus: chosen.cpus ?? num(r.cpus?.default),
+    memoryMB: chosen.memoryMB ?? num(r.memory?.default),
+    partition: chosen.partition ?? (r.partition?.default !== undefined ? String(r.partition.default) : undefined),
   };
 }

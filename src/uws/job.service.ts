@@ -2,29 +2,34 @@ import { Logger } from '@nestjs/common';
 import * as fs from 'node:fs';
 import type { AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
-import { badRequest, DomainError, illegalPhase, notFound } from '../common/domain.error';
+import { Caller, ownerIdOf } from '../common/caller';
+import { badRequest, DomainError, forbidden, illegalPhase, notFound, FieldProblem } from '../common/domain.error';
 import { IdGenerator } from '../common/id.generator';
 import type { JobDescriptor } from '../descriptor/descriptor.types';
 import { validateParameters } from '../parameters/parameter.validator';
+import type { ValidationOutcome } from '../parameters/parameters.types';
+import { takeResourceOverrides } from './resource.overrides';
 import type { JobRecord } from '../persistence/job.entity';
 import { JobRepository } from '../persistence/job.repository';
 import { PluginCatalogue, PluginVersion } from '../plugins/plugin.catalogue';
 import { JobWorkspace } from '../results/job.workspace';
 import { QueryParams, queryValues } from './job-list.filter';
-import type { Phase } from './job.model';
+import { ACTIVE_PHASES, Phase } from './job.model';
 import type { StoredParameters } from './job.presenter';
 import { JobRunner } from './job.runner';
 import { JobStateService } from './job-state.service';
 import { parseUwsInstant } from './uws-time';
 import { safeUploadName, UploadedFile } from './upload.names';
 
-/** UWS control names: never job parameters (DALI: case-insensitive). */
-export const CONTROL_NAMES = ['PHASE', 'RUNID', 'EXECUTIONDURATION', 'DESTRUCTION', 'ACTION'];
+/** UWS control names, and the browser forms' CSRF field: never job parameters (DALI: case-insensitive). */
+export const CONTROL_NAMES = ['PHASE', 'RUNID', 'EXECUTIONDURATION', 'DESTRUCTION', 'ACTION', '_CSRF'];
 
 /** Creates jobs and changes their settings; running and stopping them is the runner's. */
 export class JobService {
   private readonly logger = new Logger('Jobs');
   private readonly savedVersions = new Set<string>();
+  /** Per owner, the tail of the creations being admitted: the active-job count and the insert are not interleaved. */
+  private readonly admissions = new Map<string, Promise<void>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -40,6 +45,7 @@ export class JobService {
   availableVersion(type: string): PluginVersion {
     const entry = this.catalogue.get(type);
     if (!entry) throw notFound(`No job type '${type}'`);
+    if (this.catalogue.isDisabled(type)) throw new DomainError('UNAVAILABLE', `Job type '${type}' is unavailable: disabled by an administrator`);
     if (!entry.available || !entry.version) {
       const why = entry.messages.find((m) => m.severity === 'error')?.message ?? 'broken plugin';
       throw new DomainError('UNAVAILABLE', `Job type '${type}' is unavailable: ${why}`);
@@ -51,14 +57,28 @@ export class JobService {
     if (!this.catalogue.get(type)) throw notFound(`No job type '${type}'`);
   }
 
-  /** The job, checked to belong to `type` (a job id under another type's list is not found). */
-  async find(type: string, id: string): Promise<JobRecord> {
+  /**
+   * The job, checked to belong to `type` (a job id under another type's list is not found) and to the
+   * caller (403 for anyone else's job, unless the caller is an administrator).
+   */
+  async find(type: string, id: string, caller: Caller): Promise<JobRecord> {
+    const rec = await this.load(type, id);
+    this.checkAccess(rec, caller);
+    return rec;
+  }
+
+  /** The job without the owner check: only for a caller already checked (WAIT's re-read after a wake-up). */
+  async load(type: string, id: string): Promise<JobRecord> {
     const rec = await this.repo.findById(id);
     if (!rec || rec.type !== type) throw notFound(`No job '${id}' in job list '${type}'`);
     return rec;
   }
 
-  async create(type: string, params: QueryParams, uploads: UploadedFile[]): Promise<JobRecord> {
+  checkAccess(rec: JobRecord, caller: Caller): void {
+    if (!caller.admin && (rec.ownerId ?? null) !== ownerIdOf(caller)) throw forbidden(`Job '${rec.id}' is not your job`);
+  }
+
+  async create(type: string, params: QueryParams, uploads: UploadedFile[], caller: Caller): Promise<JobRecord> {
     try {
       const version = this.availableVersion(type);
       const d = version.descriptor;
@@ -68,10 +88,9 @@ export class JobService {
       }
       const raw = dropEmptyNonStrings(d, jobParams(params));
       const fileNames = this.attachUploads(d, raw, uploads);
+      const resources = takeResourceOverrides(d, raw);
       const outcome = validateParameters(d, raw);
-      if (!outcome.ok) {
-        throw new DomainError('INVALID_PARAMETERS', outcome.errors.map((e) => e.message).join('\n'), outcome.errors);
-      }
+      refuseInvalid(outcome, resources.errors);
       const now = this.clock.now().getTime();
       const duration = this.clampDuration(d, single(params, 'EXECUTIONDURATION'));
       const destruction = this.destructionFrom(single(params, 'DESTRUCTION'), now);
@@ -80,7 +99,7 @@ export class JobService {
         id: this.ids.jobId(),
         type,
         runId: runId ?? null,
-        ownerId: null,
+        ownerId: ownerIdOf(caller),
         phase: 'PENDING',
         creationTime: now,
         startTime: null,
@@ -93,12 +112,12 @@ export class JobService {
         errorDetail: null,
         externalRef: null,
         pluginHash: version.hash,
-        parameters: JSON.stringify({ values: outcome.values } satisfies StoredParameters),
+        parameters: JSON.stringify({ values: outcome.values, resources: resources.choice } satisfies StoredParameters),
         results: '[]',
         jobInfo: null,
       };
       await this.rememberVersion(version);
-      await this.repo.insert(rec);
+      await this.insertWithinLimit(rec, caller);
       for (const u of uploads) {
         const name = fileNames.get(u);
         if (name) await this.workspace.adoptUpload(rec.id, u.path, name);
@@ -110,6 +129,30 @@ export class JobService {
       // Uploads not adopted (validation failed, or a field that is no file parameter) are not kept.
       await Promise.all(uploads.map((u) => fs.promises.rm(u.path, { force: true })));
     }
+  }
+
+  /**
+   * Stores the job unless a signed-in caller already has their maximum of active jobs (403). Anonymous jobs
+   * are not limited. A user's creations are admitted one after another, so concurrent requests cannot
+   * overshoot the limit (within this server process).
+   */
+  private insertWithinLimit(rec: JobRecord, caller: Caller): Promise<void> {
+    const owner = ownerIdOf(caller);
+    if (owner === null) return this.repo.insert(rec);
+    const limit = caller.maxActiveJobs ?? this.config.maxActiveJobsPerUser;
+    const admitted = (this.admissions.get(owner) ?? Promise.resolve()).then(async () => {
+      const active = await this.repo.countOwned(owner, [...ACTIVE_PHASES]);
+      if (active >= limit) {
+        throw forbidden(`You have ${active} active jobs (PENDING, QUEUED or EXECUTING); at most ${limit} are allowed: let some finish, abort or delete them first`);
+      }
+      await this.repo.insert(rec);
+    });
+    const tail = admitted.catch(() => undefined);
+    this.admissions.set(owner, tail);
+    void tail.then(() => {
+      if (this.admissions.get(owner) === tail) this.admissions.delete(owner);
+    });
+    return admitted;
   }
 
   /** Maps upload fields to file parameters; returns the sanitised stored name of each upload. */
@@ -198,16 +241,17 @@ export class JobService {
     const runId = single(params, 'RUNID');
     const d = await this.versionDescriptor(rec);
     const raw = dropEmptyNonStrings(d, jobParams(params));
-    const previous = (JSON.parse(rec.parameters) as StoredParameters).values;
+    const stored = JSON.parse(rec.parameters) as StoredParameters;
+    const previous = stored.values;
+    const resources = takeResourceOverrides(d, raw);
     for (const name of Object.keys(raw)) {
       const p = d.parameters.find((x) => x.name.toLowerCase() === name.toLowerCase());
       if (p?.type === 'file') throw badRequest(`${p.name}: a file parameter is changed by uploading a new file`);
     }
     const outcome = validateParameters(d, raw, { partial: true, previous });
-    if (!outcome.ok) {
-      throw new DomainError('INVALID_PARAMETERS', outcome.errors.map((e) => e.message).join('\n'), outcome.errors);
-    }
-    const patch = { parameters: JSON.stringify({ values: outcome.values } satisfies StoredParameters), ...(runId !== undefined ? { runId } : {}) };
+    refuseInvalid(outcome, resources.errors);
+    const merged = { ...stored.resources, ...resources.choice };
+    const patch = { parameters: JSON.stringify({ values: outcome.values, resources: merged } satisfies StoredParameters), ...(runId !== undefined ? { runId } : {}) };
     if (!(await this.repo.updateIfPhase(rec.id, ['PENDING'], patch))) {
       throw illegalPhase('Parameters can only be changed while the job is PENDING');
     }
@@ -271,4 +315,10 @@ function dropEmptyNonStrings(d: JobDescriptor, raw: Record<string, string[]>): R
     else delete raw[k];
   }
   return raw;
+}
+
+/** All problems at once: the parameters' and the resource choices'. */
+function refuseInvalid(outcome: ValidationOutcome, more: FieldProblem[]): asserts outcome is Extract<ValidationOutcome, { ok: true }> {
+  const errors = [...(outcome.ok ? [] : outcome.errors), ...more];
+  if (errors.length) throw new DomainError('INVALID_PARAMETERS', errors.map((e) => e.message).join('\n'), errors);
 }
