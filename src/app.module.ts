@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SqliteDriver } from '@mikro-orm/sqlite';
 import { AppConfig } from './config/app.config';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import { UwsExceptionFilter } from './common/uws-exception.filter';
 import { ExecutionModule } from './execution/execution.module';
@@ -54,6 +55,7 @@ function pickManager(config: AppConfig): JobManager {
     ExecutionModule.forRoot(pickManager),
     UwsModule,
     WebModule,
+    AuthModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: UwsExceptionFilter }],
 })

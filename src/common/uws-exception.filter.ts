@@ -6,6 +6,7 @@ interface ErrorBody {
   status: number;
   message: string;
   fields: FieldProblem[];
+  headers?: Record<string, string>;
 }
 
 /**
@@ -27,6 +28,7 @@ export class UwsExceptionFilter implements ExceptionFilter {
     }
     const wantsJson = /application\/json/.test(req.headers.accept ?? '') && !/xml/.test(req.headers.accept ?? '');
     res.status(body.status);
+    if (body.headers) res.set(body.headers);
     if (wantsJson) {
       res.json({ error: body.message, status: body.status, fields: body.fields });
     } else {
@@ -39,7 +41,7 @@ export class UwsExceptionFilter implements ExceptionFilter {
       const status = httpStatusOf(exception.code);
       if (status === 500) this.logger.error(`${req.method} ${req.url}: ${exception.message}`);
       else if (status === 503) this.logger.warn(`${req.method} ${req.url}: ${exception.message}`);
-      return { status, message: exception.message, fields: exception.fields };
+      return { status, message: exception.message, fields: exception.fields, headers: exception.headers };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

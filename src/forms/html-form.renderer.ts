@@ -17,6 +17,10 @@ export interface PageOptions {
   baseUrl: string;
   /** CSP nonce for the page's one inline <style> and <script>. */
   nonce: string;
+  /** The session's CSRF token: forms that post carry it as the hidden field `_csrf` (browser sessions only). */
+  csrf?: string;
+  /** The signed-in user, shown with a sign-out button (browser sessions only). */
+  user?: string;
 }
 
 /** One job type on the index page. */
@@ -185,7 +189,7 @@ export class HtmlFormRenderer {
   }
 
   private page(title: string, opts: PageOptions) {
-    return { title, nonce: opts.nonce, home: `${opts.baseUrl}/forms` };
+    return { title, nonce: opts.nonce, home: `${opts.baseUrl}/forms`, csrf: opts.csrf, user: opts.user, signout: `${opts.baseUrl}/signout` };
   }
 
   form(form: FormDescription, opts: PageOptions): string {

@@ -1,4 +1,4 @@
-import { EntityManager, FilterQuery, MikroORM, Platform, Type } from '@mikro-orm/core';
+import { EntityManager, FilterQuery, MikroORM, Platform, Type, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { JobRecord, PluginVersionRecord } from './job.entity';
 
 export interface JobListQuery {
@@ -7,7 +7,8 @@ export interface JobListQuery {
   /** Strictly after, epoch ms. */
   afterMs?: number;
   last?: number;
-  ownerId?: string;
+  /** Only this owner's jobs; null: only jobs without owner (anonymous); undefined: everyone's. */
+  ownerId?: string | null;
   /** Phases left out unless asked for (ARCHIVED). */
   hiddenPhases: string[];
 }
@@ -271,7 +272,9 @@ export class JobRepository {
     };
     if (q.phases?.length) conditions.push(`phase in ${among(q.phases)}`);
     else if (q.hiddenPhases.length) conditions.push(`phase not in ${among(q.hiddenPhases)}`);
-    if (q.ownerId !== undefined) {
+    if (q.ownerId === null) {
+      conditions.push('owner_id is null');
+    } else if (q.ownerId !== undefined) {
       conditions.push('owner_id = ?');
       params.push(q.ownerId);
     }
@@ -291,6 +294,22 @@ export class JobRepository {
     return page?.value.map((row) => this.toRecord<JobRefRow>(row, columns));
   }
 
+  /** Jobs of one owner in the given phases, over all types (on the (owner_id, phase) index). */
+  async countOwned(ownerId: string, phases: string[]): Promise<number> {
+    return this.em().count(JobRecord, { ownerId, phase: { $in: phases } });
+  }
+
+  /** Jobs in the given phases per owner (null: anonymous jobs). */
+  async countByOwner(phases: string[]): Promise<Map<string | null, number>> {
+    const rows = (await this.em()
+      .getConnection()
+      .execute(
+        `select owner_id as owner, count(*) as n from uws_job where phase in (${phases.map(() => '?').join(', ')}) group by owner_id`,
+        phases,
+      )) as { owner: string | null; n: number | string }[];
+    return new Map(rows.map((r) => [r.owner ?? null, Number(r.n)]));
+  }
+
   async findByPhases(phases: string[], limit = 10000): Promise<JobRecord[]> {
     return this.em().find(JobRecord, { phase: { $in: phases } }, { limit, disableIdentityMap: true });
   }
@@ -306,7 +325,11 @@ export class JobRepository {
   async savePluginVersion(v: PluginVersionRecord): Promise<void> {
     const em = this.em();
     const existing = await em.findOne(PluginVersionRecord, { hash: v.hash }, { fields: ['hash'] });
-    if (!existing) await em.insert(PluginVersionRecord, v);
+    if (existing) return;
+    // Concurrent first creations of a type both find no row: the loser's insert is a duplicate, not an error.
+    await em.insert(PluginVersionRecord, v).catch((e: unknown) => {
+      if (!(e instanceof UniqueConstraintViolationException)) throw e;
+    });
   }
 
   async findPluginVersion(hash: string): Promise<PluginVersionRecord | null> {

@@ -38,4 +38,34 @@ export class Migration001Initial extends Migration {
   }
 }
 
-export const MIGRATIONS = [{ name: 'Migration001Initial', class: Migration001Initial }];
+/** Users, their API tokens, and the index the per-owner job list and active-job count use. */
+export class Migration002Users extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table if not exists uws_user (
+      id varchar(32) primary key,
+      name varchar(64) not null,
+      role varchar(16) not null,
+      password_hash varchar(255) null,
+      max_active_jobs integer null,
+      disabled boolean not null default false,
+      created_at bigint not null
+    )`);
+    this.addSql('create unique index if not exists uws_user_name_unique on uws_user (name)');
+    this.addSql(`create table if not exists uws_api_token (
+      id varchar(32) primary key,
+      user_id varchar(32) not null references uws_user (id) on delete cascade,
+      label varchar(255) not null,
+      hash varchar(128) not null,
+      salt varchar(64) not null,
+      created_at bigint not null,
+      last_used_at bigint null
+    )`);
+    this.addSql('create index if not exists uws_api_token_user on uws_api_token (user_id)');
+    this.addSql('create index if not exists uws_job_owner_phase on uws_job (owner_id, phase)');
+  }
+}
+
+export const MIGRATIONS = [
+  { name: 'Migration001Initial', class: Migration001Initial },
+  { name: 'Migration002Users', class: Migration002Users },
+];

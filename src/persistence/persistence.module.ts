@@ -6,6 +6,8 @@ import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { JobSchema, PluginVersionSchema } from './job.entity';
 import { MIGRATIONS } from './migrations';
 import { JobRepository } from './job.repository';
+import { ApiTokenSchema, UserSchema } from './user.entity';
+import { UserRepository } from './user.repository';
 
 export type DriverClass = Options['driver'];
 /** app.module.ts decides which driver class (SqliteDriver, PostgreSqlDriver) a configuration uses. */
@@ -18,7 +20,7 @@ export async function createOrm(config: AppConfig, driver: DriverClass): Promise
     driver,
     dbName: sqlite ? config.db.sqlitePath : undefined,
     clientUrl: sqlite ? undefined : config.db.url,
-    entities: [JobSchema, PluginVersionSchema],
+    entities: [JobSchema, PluginVersionSchema, UserSchema, ApiTokenSchema],
     extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, transactional: true, snapshot: false, silent: true },
     discovery: { warnWhenNoEntities: false },
@@ -49,8 +51,9 @@ export class PersistenceModule implements OnApplicationShutdown {
           useFactory: (config: AppConfig) => createOrm(config, pickDriver(config)),
         },
         { provide: JobRepository, inject: [MikroORM], useFactory: (orm: MikroORM) => new JobRepository(orm) },
+        { provide: UserRepository, inject: [MikroORM], useFactory: (orm: MikroORM) => new UserRepository(orm) },
       ],
-      exports: [MikroORM, JobRepository],
+      exports: [MikroORM, JobRepository, UserRepository],
     };
   }
 

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { JobTypeSwitch } from '../common/job-type-switch';
 import { loadPlugin, PluginEntry, PluginVersion } from './plugin.loader';
 
 export type { PluginEntry, PluginVersion };
@@ -10,8 +11,10 @@ export type { PluginEntry, PluginVersion };
  * Reads plugin folders as data: a WADL parsed into a descriptor and a template compiled in the sandbox.
  * A broken folder is listed as unavailable with its messages; it never replaces a working version half-way.
  */
-export class PluginCatalogue {
+export class PluginCatalogue implements JobTypeSwitch {
   private readonly logger = new Logger('Plugins');
+  /** Types an administrator took out of service (in memory: a restart puts them back). */
+  private readonly disabledTypes = new Set<string>();
   private entries = new Map<string, PluginEntry>();
   /** Last seen fingerprint of each folder, so a rescan re-parses only what changed. */
   private fingerprints = new Map<string, string>();
@@ -24,6 +27,18 @@ export class PluginCatalogue {
 
   get(type: string): PluginEntry | undefined {
     return this.entries.get(type);
+  }
+
+  setDisabled(type: string, disabled: boolean): boolean {
+    if (!this.entries.has(type)) return false;
+    if (disabled) this.disabledTypes.add(type);
+    else this.disabledTypes.delete(type);
+    this.logger.log(`plugin ${type}: ${disabled ? 'disabled' : 'enabled'} by an administrator`);
+    return true;
+  }
+
+  isDisabled(type: string): boolean {
+    return this.disabledTypes.has(type);
   }
 
   /** Scans the folder; returns the types that were added, changed or removed. */

@@ -1,6 +1,8 @@
 import { Controller, Get, Inject, Param, Post, Req, Res, UploadedFiles, UseInterceptors } from '@nestjs/common';
 import { AnyFilesInterceptor } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
+import * as fs from 'node:fs';
+import { Caller, callerOf, DeferredCsrf } from '../common/caller';
 import { PluginCatalogue } from '../plugins/plugin.catalogue';
 import { JobService } from './job.service';
 import { JobViews } from './job.views';
@@ -24,9 +26,12 @@ export class JobListController {
       jobTypes: this.catalogue.list().map((e) => ({
         type: e.type,
         href: this.views.presenter.listUrl(e.type),
-        available: e.available,
+        available: e.available && !this.catalogue.isDisabled(e.type),
         description: e.version?.descriptor.description ?? null,
-        problems: e.messages.map((m) => `${m.file}:${m.line}: ${m.severity}: ${m.message}`),
+        problems: [
+          ...(this.catalogue.isDisabled(e.type) ? ['disabled by an administrator'] : []),
+          ...e.messages.map((m) => `${m.file}:${m.line}: ${m.severity}: ${m.message}`),
+        ],
       })),
     });
   }
@@ -41,7 +46,7 @@ export class JobListController {
       return;
     }
     this.jobs.ensureKnownType(type);
-    const refs = this.views.list(type, requestParams(req));
+    const refs = this.views.list(type, requestParams(req), callerOf(req));
     const first = await refs.next();
     if (wantsJson(req)) {
       const jobs = [];
@@ -64,6 +69,7 @@ export class JobListController {
   }
 
   @Post(':type')
+  @DeferredCsrf()
   @UseInterceptors(AnyFilesInterceptor())
   async create(
     @Param('type') type: string,
@@ -71,7 +77,16 @@ export class JobListController {
     @Res() res: Response,
     @UploadedFiles() files: UploadedFile[] | undefined,
   ): Promise<void> {
-    const rec = await this.jobs.create(type, requestParams(req), files ?? []);
+    const uploads = files ?? [];
+    let caller: Caller;
+    try {
+      // After the upload interceptor: a session form's _csrf field is checked here (see callerOf).
+      caller = callerOf(req);
+    } catch (e) {
+      await Promise.all(uploads.map((u) => fs.promises.rm(u.path, { force: true })));
+      throw e;
+    }
+    const rec = await this.jobs.create(type, requestParams(req), uploads, caller);
     seeOther(res, this.views.presenter.jobUrl(type, rec.id));
   }
 }

@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { callerOf } from '../common/caller';
 import { badRequest, notFound } from '../common/domain.error';
 import { JobWorkspace } from '../results/job.workspace';
 import { JobRunner } from './job.runner';
@@ -34,7 +35,7 @@ export class JobController {
     res.on('close', () => {
       if (!res.writableFinished) gone.abort();
     });
-    const rec = await this.views.waitedJob(type, id, w, gone.signal);
+    const rec = await this.views.waitedJob(type, id, w, gone.signal, callerOf(req));
     if (res.destroyed) return;
     const json = wantsJson(req);
     const body = await this.views.document(rec, json);
@@ -47,8 +48,8 @@ export class JobController {
   }
 
   @Delete()
-  async remove(@Param('type') type: string, @Param('id') id: string, @Res() res: Response) {
-    await this.jobs.destroy(await this.jobs.find(type, id), 'deleted by the client');
+  async remove(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
+    await this.jobs.destroy(await this.jobs.find(type, id, callerOf(req)), 'deleted by the client');
     seeOther(res, `${this.views.presenter.listUrl(type)}?LAST=100`);
   }
 
@@ -56,7 +57,7 @@ export class JobController {
   @Post()
   async post(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
     const params = requestParams(req);
-    const rec = await this.jobs.find(type, id);
+    const rec = await this.jobs.find(type, id, callerOf(req));
     const action = single(params, 'ACTION');
     if (action !== undefined) {
       if (action.toUpperCase() !== 'DELETE') throw badRequest(`ACTION must be DELETE, got '${action}'`);
@@ -69,13 +70,13 @@ export class JobController {
   }
 
   @Get('phase')
-  async phase(@Param('type') type: string, @Param('id') id: string, @Res() res: Response) {
-    sendText(res, (await this.jobs.find(type, id)).phase);
+  async phase(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
+    sendText(res, (await this.jobs.find(type, id, callerOf(req))).phase);
   }
 
   @Post('phase')
   async changePhase(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    const rec = await this.jobs.find(type, id);
+    const rec = await this.jobs.find(type, id, callerOf(req));
     const phase = single(requestParams(req), 'PHASE');
     if (phase === undefined) throw badRequest('PHASE is missing: send PHASE=RUN or PHASE=ABORT');
     const p = phase.toUpperCase();
@@ -86,62 +87,62 @@ export class JobController {
   }
 
   @Get('executionduration')
-  async duration(@Param('type') type: string, @Param('id') id: string, @Res() res: Response) {
-    sendText(res, String((await this.jobs.find(type, id)).executionDuration));
+  async duration(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
+    sendText(res, String((await this.jobs.find(type, id, callerOf(req))).executionDuration));
   }
 
   @Post('executionduration')
   async setDuration(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    await this.jobs.setExecutionDuration(await this.jobs.find(type, id), requestParams(req));
+    await this.jobs.setExecutionDuration(await this.jobs.find(type, id, callerOf(req)), requestParams(req));
     seeOther(res, this.jobUrl(type, id));
   }
 
   @Get('destruction')
-  async destruction(@Param('type') type: string, @Param('id') id: string, @Res() res: Response) {
-    const rec = await this.jobs.find(type, id);
+  async destruction(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
+    const rec = await this.jobs.find(type, id, callerOf(req));
     sendText(res, rec.destruction ? formatUwsTime(new Date(Number(rec.destruction))) : '');
   }
 
   @Post('destruction')
   async setDestruction(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    await this.jobs.setDestruction(await this.jobs.find(type, id), requestParams(req));
+    await this.jobs.setDestruction(await this.jobs.find(type, id, callerOf(req)), requestParams(req));
     seeOther(res, this.jobUrl(type, id));
   }
 
   @Get('quote')
-  async quote(@Param('type') type: string, @Param('id') id: string, @Res() res: Response) {
-    const view = await this.views.view(await this.jobs.find(type, id));
+  async quote(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
+    const view = await this.views.view(await this.jobs.find(type, id, callerOf(req)));
     sendText(res, view.quote ? formatUwsTime(view.quote) : '');
   }
 
   @Get('error')
-  async error(@Param('type') type: string, @Param('id') id: string, @Res() res: Response) {
-    const rec = await this.jobs.find(type, id);
+  async error(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
+    const rec = await this.jobs.find(type, id, callerOf(req));
     sendText(res, rec.errorDetail ?? rec.errorMessage ?? '');
   }
 
   @Get('owner')
-  async owner(@Param('type') type: string, @Param('id') id: string, @Res() res: Response) {
-    sendText(res, (await this.jobs.find(type, id)).ownerId ?? '');
+  async owner(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
+    sendText(res, (await this.jobs.find(type, id, callerOf(req))).ownerId ?? '');
   }
 
   @Get('parameters')
   async parameters(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    const params = this.views.presenter.parameters(await this.jobs.find(type, id));
+    const params = this.views.presenter.parameters(await this.jobs.find(type, id, callerOf(req)));
     if (wantsJson(req)) res.json(parametersJson(params));
     else sendXml(res, parametersXml(params));
   }
 
   @Post('parameters')
   async setParameters(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    await this.jobs.updateParameters(await this.jobs.find(type, id), requestParams(req));
+    await this.jobs.updateParameters(await this.jobs.find(type, id, callerOf(req)), requestParams(req));
     seeOther(res, this.jobUrl(type, id));
   }
 
   /** One parameter's value: an uploaded file is served back, anything else as text. */
   @Get('parameters/:name')
-  async parameter(@Param('type') type: string, @Param('id') id: string, @Param('name') name: string, @Res() res: Response) {
-    const rec = await this.jobs.find(type, id);
+  async parameter(@Param('type') type: string, @Param('id') id: string, @Param('name') name: string, @Req() req: Request, @Res() res: Response) {
+    const rec = await this.jobs.find(type, id, callerOf(req));
     const stored = JSON.parse(rec.parameters) as StoredParameters;
     const v = stored.values.find((x) => x.name.toLowerCase() === name.toLowerCase());
     // RUNID is listed among the parameters (JobPresenter), so it is readable here too.
@@ -158,20 +159,20 @@ export class JobController {
   async putParameter(@Param('type') type: string, @Param('id') id: string, @Param('name') name: string, @Req() req: Request, @Res() res: Response) {
     const value = typeof req.body === 'string' ? req.body : undefined;
     if (value === undefined || value === '') throw badRequest('PUT a parameter value as a non-empty text/plain body');
-    await this.jobs.updateParameters(await this.jobs.find(type, id), { [name]: [value] });
+    await this.jobs.updateParameters(await this.jobs.find(type, id, callerOf(req)), { [name]: [value] });
     seeOther(res, this.jobUrl(type, id));
   }
 
   @Get('results')
   async results(@Param('type') type: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    const results = this.views.presenter.results(await this.jobs.find(type, id));
+    const results = this.views.presenter.results(await this.jobs.find(type, id, callerOf(req)));
     if (wantsJson(req)) res.json(resultsJson(results));
     else sendXml(res, resultsXml(results));
   }
 
   @Get('results/:rid')
-  async result(@Param('type') type: string, @Param('id') id: string, @Param('rid') rid: string, @Res() res: Response) {
-    const rec = await this.jobs.find(type, id);
+  async result(@Param('type') type: string, @Param('id') id: string, @Param('rid') rid: string, @Req() req: Request, @Res() res: Response) {
+    const rec = await this.jobs.find(type, id, callerOf(req));
     const r = (JSON.parse(rec.results) as CollectedResult[]).find((x) => x.id === rid);
     if (!r) throw notFound(`Job '${id}' has no result '${rid}'`);
     const file = await this.workspace.resolveFile(id, r.file);

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/app.config';
+import { Caller, ownerIdOf } from '../common/caller';
 import { badRequest } from '../common/domain.error';
 import type { JobRecord } from '../persistence/job.entity';
 import { JobRepository } from '../persistence/job.repository';
@@ -6,7 +7,7 @@ import { JobEvents } from './job.events';
 import { parseJobListFilter, parseWait, QueryParams } from './job-list.filter';
 import { ACTIVE_PHASES, JobRefView, JobView, Phase } from './job.model';
 import { JobPresenter } from './job.presenter';
-import { JobService } from './job.service';
+import { JobService, single } from './job.service';
 import { jobJson } from './uws.json.serializer';
 import { jobXml } from './uws.xml.serializer';
 
@@ -41,15 +42,26 @@ export class JobViews {
     return this.presenter.job(rec, this.jobs.quote(rec, d));
   }
 
-  async *list(type: string, query: QueryParams): AsyncGenerator<JobRefView> {
+  /**
+   * The caller's jobs of one type (an administrator's list holds everyone's, and OWNER= narrows it to one
+   * user; OWNER=anonymous means the jobs without owner). For anyone else OWNER= can only narrow to themselves.
+   */
+  async *list(type: string, query: QueryParams, caller: Caller): AsyncGenerator<JobRefView> {
     const parsed = parseJobListFilter(query);
     if ('error' in parsed) throw badRequest(parsed.error);
     const f = parsed.filter;
+    const owner = single(query, 'OWNER');
+    const wanted = owner === undefined ? undefined : owner === 'anonymous' ? null : owner;
+    let ownerId: string | null | undefined;
+    if (caller.admin) ownerId = wanted;
+    else if (wanted !== undefined && wanted !== ownerIdOf(caller)) return;
+    else ownerId = ownerIdOf(caller);
     const rows = this.repo.list({
       type,
       phases: f.phases,
       afterMs: f.after?.getTime(),
       last: f.last,
+      ownerId,
       hiddenPhases: ['ARCHIVED'],
     });
     for await (const row of rows) yield this.presenter.ref(type, row);
@@ -66,16 +78,19 @@ export class JobViews {
    * GET with WAIT: blocks only while the job is active and (if PHASE= is given) still in that phase,
    * until the phase changes, the time runs out (capped by WAIT_CAP) or the client goes away.
    */
-  async waitedJob(type: string, id: string, w: { wait?: number; phase?: Phase }, abort: AbortSignal): Promise<JobRecord> {
-    if (w.wait === undefined || w.wait === 0) return this.jobs.find(type, id);
+  async waitedJob(type: string, id: string, w: { wait?: number; phase?: Phase }, abort: AbortSignal, caller: Caller): Promise<JobRecord> {
+    if (w.wait === undefined || w.wait === 0) return this.jobs.find(type, id, caller);
     const seconds = w.wait < 0 ? this.config.waitCap : Math.min(w.wait, this.config.waitCap);
     const sub = this.events.subscribe(id, seconds * 1000, abort);
     try {
-      const rec = await this.jobs.find(type, id);
+      const rec = await this.jobs.find(type, id, caller);
       const phase = rec.phase as Phase;
       if (!ACTIVE_PHASES.includes(phase) || (w.phase !== undefined && w.phase !== phase)) return rec;
       await sub.done;
-      return this.readAfterWake(type, id);
+      // The shared re-read is not owner-checked; each waiter is checked again on the row it gets.
+      const after = await this.readAfterWake(type, id);
+      this.jobs.checkAccess(after, caller);
+      return after;
     } finally {
       sub.cancel();
     }
@@ -92,7 +107,7 @@ export class JobViews {
     const key = `${type}\n${id}`;
     let read = this.wakeReads.get(key);
     if (!read) {
-      read = this.jobs.find(type, id);
+      read = this.jobs.load(type, id);
       this.wakeReads.set(key, read);
       process.nextTick(() => this.wakeReads.delete(key));
     }

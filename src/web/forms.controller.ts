@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
-import type { Response } from 'express';
-import { randomBytes } from 'node:crypto';
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { authOf, csrfOf } from '../common/caller';
+import { sendHtmlPage } from '../common/html-page';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { JobDescriptor } from '../descriptor/descriptor.types';
 import { describeForm, FormContext } from '../forms/form.description';
@@ -22,25 +23,28 @@ export class FormsController {
   ) {}
 
   @Get('forms')
-  index(@Res() res: Response): void {
-    const types: JobTypeSummary[] = this.catalogue.list().map((e) => ({
-      type: e.type,
-      available: e.available,
-      description: e.version?.descriptor.description ?? null,
-      problems: e.available ? [] : problemsOf(e),
-    }));
-    this.html(res, 200, (opts) => this.renderer.index(types, opts));
+  index(@Req() req: Request, @Res() res: Response): void {
+    const types: JobTypeSummary[] = this.catalogue.list().map((e) => {
+      const disabled = this.catalogue.isDisabled(e.type);
+      return {
+        type: e.type,
+        available: e.available && !disabled,
+        description: e.version?.descriptor.description ?? null,
+        problems: disabled ? ['disabled by an administrator'] : e.available ? [] : problemsOf(e),
+      };
+    });
+    this.html(req, res, 200, (opts) => this.renderer.index(types, opts));
   }
 
   @Get('forms/:type')
-  form(@Param('type') type: string, @Res() res: Response): void {
+  form(@Param('type') type: string, @Req() req: Request, @Res() res: Response): void {
     const found = this.lookup(type);
     if (!found.ok) {
-      this.html(res, found.status, (opts) => this.renderer.error(found.status, found.title, found.message, opts, found.problems));
+      this.html(req, res, found.status, (opts) => this.renderer.error(found.status, found.title, found.message, opts, found.problems));
       return;
     }
     const form = describeForm(found.descriptor, this.formContext());
-    this.html(res, 200, (opts) => this.renderer.form(form, opts));
+    this.html(req, res, 200, (opts) => this.renderer.form(form, opts));
   }
 
   @Get('forms/:type/description')
@@ -69,6 +73,9 @@ export class FormsController {
     if (!entry.available || !entry.version) {
       return { ok: false, status: 503, title: 'Unavailable', message: `Job type '${type}' is unavailable`, problems: problemsOf(entry) };
     }
+    if (this.catalogue.isDisabled(type)) {
+      return { ok: false, status: 503, title: 'Unavailable', message: `Job type '${type}' is unavailable`, problems: ['disabled by an administrator'] };
+    }
     return { ok: true, descriptor: entry.version.descriptor };
   }
 
@@ -80,20 +87,10 @@ export class FormsController {
     };
   }
 
-  /** Sends a page with a per-response CSP nonce: only the page's own inline style and script may run. */
-  private html(res: Response, status: number, render: (opts: PageOptions) => string): void {
-    const nonce = randomBytes(16).toString('base64url');
-    const origin = new URL(this.config.baseUrl).origin;
-    res
-      .status(status)
-      .set({
-        'Content-Security-Policy':
-          `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'self' data:; ` +
-          `form-action 'self' ${origin}; base-uri 'none'; frame-ancestors 'none'`,
-        'X-Content-Type-Options': 'nosniff',
-        'Cache-Control': 'no-store',
-      })
-      .type('text/html; charset=utf-8')
-      .send(render({ baseUrl: this.config.baseUrl, nonce }));
+  /** Sends a page with a per-response CSP nonce; a signed-in browser's page carries its CSRF token and name. */
+  private html(req: Request, res: Response, status: number, render: (opts: PageOptions) => string): void {
+    const csrf = csrfOf(req);
+    const user = csrf ? authOf(req)?.caller.name : undefined;
+    sendHtmlPage(res, status, this.config.baseUrl, (nonce) => render({ baseUrl: this.config.baseUrl, nonce, csrf, user }));
   }
 }
