@@ -51,7 +51,15 @@ export class JobRunner implements ExecutionListener {
   async run(rec: JobRecord): Promise<void> {
     const v = await this.versionOf(rec);
     const estimate = this.config.startupCostSeconds + (v.descriptor.quote ?? rec.executionDuration);
-    const applied = await this.state.apply(rec.id, 'RUN', { quote: this.now() + estimate * 1000 }, 'run requested');
+    // Marked before the phase says QUEUED: a reconciler pass must not take it for a lost submission.
+    const mine = !this.submitting.has(rec.id);
+    this.submitting.add(rec.id);
+    let applied: Phase | undefined;
+    try {
+      applied = await this.state.apply(rec.id, 'RUN', { quote: this.now() + estimate * 1000 }, 'run requested');
+    } finally {
+      if (!applied && mine) this.submitting.delete(rec.id);
+    }
     if (!applied) throw illegalPhase(`PHASE=RUN is not allowed while the job is ${rec.phase}`);
     await this.submit(rec);
   }
@@ -220,10 +228,13 @@ export class JobRunner implements ExecutionListener {
     for (const rec of active) {
       const s = statuses.get(rec.id);
       const neverStarted = rec.phase === 'QUEUED' && !rec.startTime;
-      // Its submission is under way in this process (the ref is stored when sbatch answers).
-      if (!rec.externalRef && this.submitting.has(rec.id)) continue;
       if (!s || s.state === 'lost') {
         if (neverStarted) {
+          if (!rec.externalRef) {
+            // `rec` was read before the poll: its submission may be under way in this process, or done by now.
+            const fresh = this.submitting.has(rec.id) ? undefined : await this.repo.findById(rec.id);
+            if (!fresh || fresh.externalRef || fresh.phase !== 'QUEUED' || this.submitting.has(rec.id)) continue;
+          }
           this.logger.log(`job ${rec.id}: queued but not held by the manager; submitting again`);
           await this.submit(rec);
         } else if (s) {
