@@ -12,6 +12,13 @@ if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl gawk procps >/dev/null
 fi
 
+# The browser tests (test/web-browser.e2e-spec.ts) drive Debian's headless Chromium through playwright-core,
+# which downloads no browser of its own.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test-all: installing chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 bash scripts/setup.sh || exit 1
 
 echo "test-all: type check"

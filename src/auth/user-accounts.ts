@@ -117,6 +117,8 @@ export class UserAccounts {
   async createToken(userName: string, label = ''): Promise<CreatedToken> {
     const user = await this.repo.findUserByName(userName);
     if (!user) throw notFound(`No user '${userName}'`);
+    // No database text column takes a NUL byte (PostgreSQL refuses the statement, SQLite cuts it short).
+    if (label.includes('\u0000')) throw badRequest('label must not contain a NUL byte');
     const text = label.trim().slice(0, 255) || `token ${new Date(this.now()).toISOString()}`;
     const t = newToken();
     await this.repo.insertToken({ id: t.id, userId: user.id, label: text, hash: t.hash, salt: t.salt, createdAt: this.now(), lastUsedAt: null });

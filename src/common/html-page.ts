@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * Sends an HTML page with a per-response CSP nonce: only the page's own inline style and script may run,
- * forms may post only to this service, and the page cannot be framed.
+ * forms may post and scripts may fetch only to this service, and the page cannot be framed.
  */
 export function sendHtmlPage(
   res: Response,
@@ -18,7 +18,7 @@ export function sendHtmlPage(
     .status(status)
     .set({
       'Content-Security-Policy':
-        `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'self' data:; ` +
+        `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'self' data:; connect-src 'self' ${origin}; ` +
         `form-action 'self' ${origin}; base-uri 'none'; frame-ancestors 'none'`,
       'X-Content-Type-Options': 'nosniff',
       'Cache-Control': 'no-store',

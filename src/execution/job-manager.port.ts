@@ -13,6 +13,8 @@ export interface JobSpec {
   durationSeconds: number;
   /** Files to place in the work directory (relative paths) before the script runs. */
   files: { path: string; content: string }[];
+  /** Set when the host submits again a job it may already have submitted (after a crash). */
+  resubmission?: boolean;
 }
 
 /** Resources a job asks of a scheduler, already validated against the job type's limits. */

@@ -23,6 +23,19 @@ export interface PageOptions {
   user?: string;
 }
 
+/**
+ * What a form starts with instead of the job type's defaults: the values of a "run again" link's query, or a
+ * PENDING job's stored values when editing it.
+ */
+export interface FormPrefill {
+  /** Values by parameter name (any case). */
+  values?: Record<string, string[]>;
+  runId?: string;
+  executionDuration?: string;
+  /** Editing a PENDING job: the form posts its parameters to the job (urlencoded: uploads cannot change). */
+  edit?: { action: string; redirect: string; jobId: string; details: string };
+}
+
 /** One job type on the index page. */
 export interface JobTypeSummary {
   type: string;
@@ -98,7 +111,8 @@ function limitsHint(p: FormParameter): string | null {
   return null;
 }
 
-export function fieldView(p: FormParameter, index: number): FieldView {
+/** The field of one parameter; `given` values (a prefill) replace the default. */
+export function fieldView(p: FormParameter, index: number, given?: string[]): FieldView {
   const id = `f${index}-${p.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   const hints: string[] = [];
   const v: FieldView = {
@@ -111,6 +125,7 @@ export function fieldView(p: FormParameter, index: number): FieldView {
     unit: p.unit,
     repeating: p.repeating && p.fixed === null,
   };
+  if (given?.length) p = { ...p, default: given[0] };
   const def = p.default ?? '';
 
   if (p.fixed !== null) {
@@ -128,7 +143,7 @@ export function fieldView(p: FormParameter, index: number): FieldView {
       options: choices.map((c) => ({
         value: c.value,
         label: c.doc ? (c.doc === c.value ? c.value : `${c.doc} (${c.value})`) : c.value,
-        selected: p.default !== null && c.value === p.default,
+        selected: given?.length ? given.includes(c.value) : p.default !== null && c.value === p.default,
       })),
     };
     if (multiple) hints.push('several may be selected');
@@ -172,6 +187,26 @@ function seconds(n: number): string {
   return `${Math.round(n / 3600)}\u00a0h`;
 }
 
+/** A file parameter of a job being edited: its upload stays (a new file means a new job). */
+function uploadedField(v: FieldView, stored: string[] | undefined): FieldView {
+  const { file: _file, ...rest } = v;
+  const hints = ['uploaded with the job; cannot be changed here'];
+  return { ...rest, required: false, repeating: false, fixed: { value: stored?.join(', ') || '(none)' }, hints, helpId: `${v.id}-help` };
+}
+
+/** The layout's `page` object (shared with the web module's job pages). */
+export function pageModel(title: string, opts: PageOptions) {
+  return {
+    title,
+    nonce: opts.nonce,
+    home: `${opts.baseUrl}/forms`,
+    jobs: `${opts.baseUrl}/jobs`,
+    csrf: opts.csrf,
+    user: opts.user,
+    signout: `${opts.baseUrl}/signout`,
+  };
+}
+
 export class HtmlFormRenderer {
   private readonly hb = Handlebars.create();
   private readonly views: Record<Exclude<ViewName, 'layout' | 'field'>, Handlebars.TemplateDelegate>;
@@ -188,28 +223,33 @@ export class HtmlFormRenderer {
     };
   }
 
-  private page(title: string, opts: PageOptions) {
-    return { title, nonce: opts.nonce, home: `${opts.baseUrl}/forms`, csrf: opts.csrf, user: opts.user, signout: `${opts.baseUrl}/signout` };
+  private page(title: string, opts: PageOptions, atForms = true) {
+    return { ...pageModel(title, opts), atForms };
   }
 
-  form(form: FormDescription, opts: PageOptions): string {
-    const fields = form.parameters.map((p, i) => ({ p, view: fieldView(p, i) }));
+  form(form: FormDescription, opts: PageOptions, prefill: FormPrefill = {}): string {
+    const given = (name: string) => Object.entries(prefill.values ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+    const edit = prefill.edit;
+    const fields = form.parameters.map((p, i) => ({ p, view: edit && p.input === 'file' ? uploadedField(fieldView(p, i), given(p.name)) : fieldView(p, i, given(p.name)) }));
     const required = fields.filter((f) => f.p.required && f.p.fixed === null).map((f) => f.view);
     const optional = fields.filter((f) => !(f.p.required && f.p.fixed === null)).map((f) => f.view);
     const d = form.executionDuration;
     return this.views['job-form']({
-      page: this.page(`${form.type}: new job`, opts),
+      page: this.page(edit ? `${form.type}: edit job ${edit.jobId}` : `${form.type}: new job`, opts),
       type: form.type,
       description: form.description,
-      action: form.submit.url,
+      action: edit?.action ?? form.submit.url,
       method: form.submit.method,
-      enctype: form.submit.enctype,
+      enctype: edit ? 'application/x-www-form-urlencoded' : form.submit.enctype,
+      edit,
+      jobs: `${opts.baseUrl}/jobs`,
+      runId: prefill.runId ?? '',
       urls: formUrls(opts.baseUrl, form.type),
       required,
       optional,
       // With nothing required, the options are all there is to see: show them.
       optionalOpen: required.length === 0,
-      duration: { value: String(d.default), max: String(d.max), hint: `at most ${d.max} s (${seconds(d.max)}); 0 asks for the most allowed` },
+      duration: { value: prefill.executionDuration ?? String(d.default), max: String(d.max), hint: `at most ${d.max} s (${seconds(d.max)}); 0 asks for the most allowed` },
       results: form.results,
       quote: form.quote === null ? null : seconds(form.quote),
     });
@@ -224,6 +264,6 @@ export class HtmlFormRenderer {
   }
 
   error(status: number, title: string, message: string, opts: PageOptions, problems: string[] = []): string {
-    return this.views.error({ page: this.page(`${status} ${title}`, opts), status, title, message, problems });
+    return this.views.error({ page: this.page(`${status} ${title}`, opts, false), status, title, message, problems });
   }
 }

@@ -1,78 +1,41 @@
-import { EntityManager, FilterQuery, MikroORM, Platform, Type, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EntityManager, FilterQuery, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { JobRecord, PluginVersionRecord } from './job.entity';
+import { JobListQuery, JobRefRow, ListCursor, REF_FIELDS } from './job.query';
+import { SqliteFastPath } from './sqlite.fast-path';
 
-export interface JobListQuery {
-  type: string;
+export type { JobListQuery, JobRefRow } from './job.query';
+
+/** One page of the web client's job list: any type or one, either order, after a keyset cursor. */
+export interface JobBrowseQuery {
+  type?: string;
   phases?: string[];
-  /** Strictly after, epoch ms. */
-  afterMs?: number;
-  last?: number;
-  /** Only this owner's jobs; null: only jobs without owner (anonymous); undefined: everyone's. */
-  ownerId?: string | null;
-  /** Phases left out unless asked for (ARCHIVED). */
   hiddenPhases: string[];
+  /** As in JobListQuery: undefined for everyone's jobs. */
+  ownerId?: string | null;
+  /** Rows strictly after this (creation time, id) in the chosen order. */
+  cursor?: ListCursor;
+  oldestFirst?: boolean;
+  limit: number;
 }
 
-export type JobRefRow = Pick<JobRecord, 'id' | 'phase' | 'runId' | 'ownerId' | 'creationTime'>;
+export type JobBrowseRow = Pick<JobRecord, 'id' | 'type' | 'phase' | 'runId' | 'ownerId' | 'creationTime' | 'startTime' | 'endTime'>;
 
 export type JobPatch = Partial<Omit<JobRecord, 'id' | 'type' | 'creationTime' | 'pluginHash'>>;
 
 /** Rows the job list reads per query: a bounded page, so the list never sits whole in memory. */
 const LIST_BATCH = 500;
 
-/** What a job list entry reads of a row. */
-const REF_FIELDS = ['id', 'phase', 'runId', 'ownerId', 'creationTime'] as const;
-
-interface ListCursor {
-  t: number;
-  id: string;
-}
-
-type Row = Record<string, unknown>;
-
-/** Rows per multi-row INSERT: 19 columns x 100 stays far below SQLite's limit of bound parameters. */
-const INSERT_BATCH = 100;
-
-interface PendingInsert {
-  rec: JobRecord;
-  values: unknown[];
-  done: (error?: Error) => void;
-}
-
-/** node-sqlite3's Database, as knex's sqlite3 client hands it out from its pool. */
-interface Sqlite3Connection {
-  get(sql: string, params: unknown[], cb: (err: Error | null, row?: Row) => void): void;
-  all(sql: string, params: unknown[], cb: (err: Error | null, rows: Row[]) => void): void;
-  run(sql: string, params: unknown[], cb: (err: Error | null) => void): void;
-}
-
-interface KnexClient {
-  dialect: string;
-  acquireConnection(): Promise<unknown>;
-  releaseConnection(connection: unknown): unknown;
-}
-
-/** One uws_job column: its property, and the entity's own type conversions (BigIntType for the times). */
-interface Column {
-  prop: keyof JobRecord;
-  field: string;
-  type?: Type<unknown, unknown>;
-}
-
 /**
  * Every database access of the job service. Native queries (no unit of work) keep the hot paths cheap;
  * phase changes are conditional updates so a callback and a poll cannot overwrite each other.
  *
- * On SQLite the three hottest paths (insert, read by id, list pages) skip the query builder and run their
- * SQL on the pooled connection itself: MikroORM's findOne costs about 0.4 ms of CPU against 0.05 ms for
- * the query, which capped job creation and made a WAIT wake-up of many waiters slow. Columns and value
- * conversions come from the entity's metadata, so the rows are what MikroORM would hydrate (as plain
- * objects), and errors go through the driver's exception conversion as before.
+ * On SQLite the three hottest paths (insert, read by id, list pages) go through SqliteFastPath, which
+ * runs their SQL on the pooled connection itself (see there why); on any other database they go through
+ * MikroORM.
  */
 export class JobRepository {
-  private columnList?: Column[];
-  private readonly insertQueue: PendingInsert[] = [];
-  private inserting = false;
+  /** Found on first use: undefined not yet looked for, null not SQLite. */
+  private fastPath?: SqliteFastPath | null;
 
   constructor(private readonly orm: MikroORM) {}
 
@@ -80,132 +43,27 @@ export class JobRepository {
     return this.orm.em.fork({ clear: true, useContext: false });
   }
 
-  private knexClient(): KnexClient | undefined {
-    const conn = this.orm.em.getConnection() as unknown as { getKnex?: () => { client: KnexClient } };
-    return conn.getKnex?.().client;
+  /** The SQLite fast path, or undefined on another database. */
+  private sqlite(): SqliteFastPath | undefined {
+    if (this.fastPath === undefined) this.fastPath = SqliteFastPath.for(this.orm) ?? null;
+    return this.fastPath ?? undefined;
   }
 
-  private isSqlite(): boolean {
-    return this.knexClient()?.dialect === 'sqlite3';
-  }
-
-  /** The pooled SQLite connection for one statement, or undefined on another database. */
-  private async sqlite<T>(work: (db: Sqlite3Connection) => Promise<T>): Promise<{ value: T } | undefined> {
-    const client = this.knexClient();
-    if (client?.dialect !== 'sqlite3') return undefined;
-    let db: Sqlite3Connection | undefined;
-    try {
-      db = (await client.acquireConnection()) as Sqlite3Connection;
-      return { value: await work(db) };
-    } catch (e) {
-      throw this.orm.em.getDriver().convertException(e as Error);
-    } finally {
-      if (db) client.releaseConnection(db);
-    }
-  }
-
-  private columns(): Column[] {
-    this.columnList ??= this.orm
-      .getMetadata()
-      .get<JobRecord>(JobRecord.name)
-      .props.filter((p) => p.persist !== false && p.fieldNames?.length === 1)
-      .map((p) => ({ prop: p.name, field: p.fieldNames[0], type: p.customType as Type<unknown, unknown> | undefined }));
-    return this.columnList;
-  }
-
-  private platform(): Platform {
-    return this.orm.em.getPlatform();
-  }
-
-  private toRecord<T>(row: Row, columns: Column[]): T {
-    const platform = this.platform();
-    const out: Record<string, unknown> = {};
-    for (const c of columns) {
-      const v = row[c.field];
-      out[c.prop] = v === null || v === undefined ? null : c.type ? c.type.convertToJSValue(v, platform) : v;
-    }
-    return out as T;
-  }
-
-  /**
-   * On SQLite, concurrent inserts are written together: rows that arrive while the connection is busy
-   * wait for it and then go in as one multi-row INSERT (one statement, one commit). With one pooled
-   * connection, a lone insert holds it for a thread-pool round trip plus the wait for the event loop to
-   * take the result, and concurrent creations queued behind each other one by one. Each caller still
-   * returns only once its own row is stored; if a batch fails, its rows are retried one by one, so an
-   * error reaches only the caller whose row caused it.
-   */
+  /** On SQLite, concurrent inserts are written together as one multi-row INSERT (see SqliteFastPath.insert). */
   async insert(rec: JobRecord): Promise<void> {
-    if (!this.isSqlite()) {
-      // PostgreSQL (or any other driver): through MikroORM, as before.
-      await this.em().insert(JobRecord, rec);
+    const fast = this.sqlite();
+    if (fast) {
+      await fast.insert(rec);
       return;
     }
-    const platform = this.platform();
-    const values = this.columns().map((c) => {
-      const v = rec[c.prop];
-      return v === null || v === undefined ? null : c.type ? c.type.convertToDatabaseValue(v, platform) : v;
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.insertQueue.push({ rec, values, done: (e) => (e ? reject(e) : resolve()) });
-      if (!this.inserting) void this.writeInserts();
-    });
-  }
-
-  private async writeInserts(): Promise<void> {
-    this.inserting = true;
-    try {
-      while (this.insertQueue.length > 0) {
-        let batch: PendingInsert[] = [];
-        try {
-          // The batch is taken once the connection is ours, so it holds every row that queued meanwhile.
-          const written = await this.sqlite((db) => {
-            batch = this.insertQueue.splice(0, INSERT_BATCH);
-            return this.insertRows(db, batch);
-          });
-          if (!written) {
-            // Not SQLite after all (cannot happen while the ORM lives): one by one, through MikroORM.
-            for (const b of this.insertQueue.splice(0)) {
-              await this.em().insert(JobRecord, b.rec).then(
-                () => b.done(),
-                (e1: Error) => b.done(e1),
-              );
-            }
-          }
-          for (const b of batch) b.done();
-        } catch (e) {
-          if (batch.length <= 1) {
-            for (const b of batch) b.done(e as Error);
-            continue;
-          }
-          for (const b of batch) {
-            await this.sqlite((db) => this.insertRows(db, [b])).then(
-              () => b.done(),
-              (e1: Error) => b.done(e1),
-            );
-          }
-        }
-      }
-    } finally {
-      this.inserting = false;
-    }
-  }
-
-  private insertRows(db: Sqlite3Connection, rows: PendingInsert[]): Promise<void> {
-    const columns = this.columns();
-    const tuple = `(${columns.map(() => '?').join(', ')})`;
-    const sql = `insert into uws_job (${columns.map((c) => c.field).join(', ')}) values ${rows.map(() => tuple).join(', ')}`;
-    const params = rows.flatMap((r) => r.values);
-    return new Promise((ok, fail) => db.run(sql, params, (e) => (e ? fail(e) : ok())));
+    // PostgreSQL (or any other driver): through MikroORM, as before.
+    await this.em().insert(JobRecord, rec);
   }
 
   async findById(id: string): Promise<JobRecord | null> {
-    const columns = this.columns();
-    const found = await this.sqlite(
-      (db) => new Promise<Row | undefined>((ok, fail) => db.get('select * from uws_job where id = ? limit 1', [id], (e, row) => (e ? fail(e) : ok(row)))),
-    );
-    if (!found) return this.em().findOne(JobRecord, { id }, { disableIdentityMap: true }); // not SQLite
-    return found.value ? this.toRecord<JobRecord>(found.value, columns) : null;
+    const fast = this.sqlite();
+    if (fast) return fast.findById(id);
+    return this.em().findOne(JobRecord, { id }, { disableIdentityMap: true }); // not SQLite
   }
 
   /** Applies the patch only if the job is still in one of `from`; true when it was applied. */
@@ -236,7 +94,8 @@ export class JobRepository {
     let cursor: ListCursor | undefined;
     while (remaining > 0) {
       const limit = Math.min(LIST_BATCH, remaining);
-      const rows = (await this.sqlitePage(q, cursor, limit)) ?? (await this.ormPage(q, cursor, limit));
+      const fast = this.sqlite();
+      const rows = fast ? await fast.page(q, cursor, limit) : await this.ormPage(q, cursor, limit);
       for (const r of rows) yield r;
       if (rows.length < limit) return;
       remaining -= rows.length;
@@ -262,36 +121,26 @@ export class JobRepository {
     });
   }
 
-  private async sqlitePage(q: JobListQuery, cursor: ListCursor | undefined, limit: number): Promise<JobRefRow[] | undefined> {
-    const columns = this.columns().filter((c) => (REF_FIELDS as readonly string[]).includes(c.prop));
-    const conditions = ['type = ?'];
-    const params: unknown[] = [q.type];
-    const among = (values: string[]) => {
-      params.push(...values);
-      return `(${values.map(() => '?').join(', ')})`;
-    };
-    if (q.phases?.length) conditions.push(`phase in ${among(q.phases)}`);
-    else if (q.hiddenPhases.length) conditions.push(`phase not in ${among(q.hiddenPhases)}`);
-    if (q.ownerId === null) {
-      conditions.push('owner_id is null');
-    } else if (q.ownerId !== undefined) {
-      conditions.push('owner_id = ?');
-      params.push(q.ownerId);
-    }
-    if (q.afterMs !== undefined) {
-      conditions.push('creation_time > ?');
-      params.push(q.afterMs);
-    }
-    if (cursor) {
-      conditions.push('creation_time <= ? and (creation_time < ? or id < ?)');
-      params.push(cursor.t, cursor.t, cursor.id);
-    }
-    params.push(limit);
-    const sql =
-      `select ${columns.map((c) => c.field).join(', ')} from uws_job where ${conditions.join(' and ')} ` +
-      'order by creation_time desc, id desc limit ?';
-    const page = await this.sqlite((db) => new Promise<Row[]>((ok, fail) => db.all(sql, params, (e, rows) => (e ? fail(e) : ok(rows)))));
-    return page?.value.map((row) => this.toRecord<JobRefRow>(row, columns));
+  /** One page of the web client's job list (through MikroORM: not a hot path). */
+  async browse(q: JobBrowseQuery): Promise<JobBrowseRow[]> {
+    const where: FilterQuery<JobRecord> = {};
+    if (q.type !== undefined) where.type = q.type;
+    if (q.phases?.length) where.phase = { $in: q.phases };
+    else if (q.hiddenPhases.length) where.phase = { $nin: q.hiddenPhases };
+    if (q.ownerId !== undefined) where.ownerId = q.ownerId;
+    const c = q.cursor;
+    const dir = q.oldestFirst ? 'asc' : 'desc';
+    const keyset = !c
+      ? {}
+      : q.oldestFirst
+        ? { creationTime: { $gte: c.t }, $or: [{ creationTime: { $gt: c.t } }, { id: { $gt: c.id } }] }
+        : { creationTime: { $lte: c.t }, $or: [{ creationTime: { $lt: c.t } }, { id: { $lt: c.id } }] };
+    return this.em().find(JobRecord, { $and: [where, keyset] } as FilterQuery<JobRecord>, {
+      fields: ['id', 'type', 'phase', 'runId', 'ownerId', 'creationTime', 'startTime', 'endTime'],
+      orderBy: { creationTime: dir, id: dir },
+      limit: q.limit,
+      disableIdentityMap: true,
+    });
   }
 
   /** Jobs of one owner in the given phases, over all types (on the (owner_id, phase) index). */

@@ -31,6 +31,25 @@ export function sendText(res: Response, text: string): void {
   res.status(200).type('text/plain; charset=utf-8').send(text);
 }
 
+/** A path on this site: one leading slash (not "//" nor a slash and a backslash), no backslash, whitespace or control character. */
+const LOCAL_PATH = /^\/(?![/\\])[^\\\s\u0000-\u001f\u007f]*$/;
+
+/**
+ * Where a state change sends the client: the resource, or for a browser form that names a way back in its
+ * `_redirect` field (body or query), that path on the same origin. Anything else (another site, a
+ * scheme-relative "//host", a malformed path) is ignored, so the field cannot make an open redirect.
+ */
+export function redirectTarget(req: Request | undefined, url: string): string {
+  if (!req || req.method === 'GET' || req.method === 'HEAD') return url;
+  const given = [req.body, req.query].map((src) => (src && typeof src === 'object' ? (src as Record<string, unknown>)._redirect : undefined));
+  const path = given.find((v) => v !== undefined);
+  if (typeof path !== 'string' || !LOCAL_PATH.test(path)) return url;
+  const origin = new URL(url).origin;
+  const target = new URL(path, origin);
+  return target.origin === origin ? target.href : url;
+}
+
 export function seeOther(res: Response, url: string): void {
+  url = redirectTarget(res.req as Request | undefined, url);
   res.status(303).location(url).type('text/plain; charset=utf-8').send(`See ${url}`);
 }

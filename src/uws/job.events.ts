@@ -1,19 +1,32 @@
 import type { Phase } from './job.model';
 
 type Waiter = (phase: Phase) => void;
+/** Told of every job's phase changes (the web client's event stream); ARCHIVED also when a job is destroyed. */
+export type AnyJobListener = (jobId: string, phase: Phase) => void;
 
 /**
- * In-process notification of phase changes. WAIT requests (and later the web page's live phase) subscribe
- * here and are woken by the change itself; nothing polls the database.
+ * In-process notification of phase changes. WAIT requests subscribe to one job here,
+ * the web client's event stream to all (onAny), and are woken by the change itself; nothing polls the database.
  */
 export class JobEvents {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly anyListeners = new Set<AnyJobListener>();
 
   phaseChanged(jobId: string, phase: Phase): void {
     const set = this.waiters.get(jobId);
-    if (!set) return;
-    this.waiters.delete(jobId);
-    for (const w of set) w(phase);
+    if (set) {
+      this.waiters.delete(jobId);
+      for (const w of set) w(phase);
+    }
+    for (const l of this.anyListeners) l(jobId, phase);
+  }
+
+  /** Listens to the phase changes of every job, synchronously (keep it cheap); returns the unsubscribe. */
+  onAny(listener: AnyJobListener): () => void {
+    this.anyListeners.add(listener);
+    return () => {
+      this.anyListeners.delete(listener);
+    };
   }
 
   /** The job is gone (destroyed): its waiters answer now, and find nothing. */

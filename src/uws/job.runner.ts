@@ -65,7 +65,7 @@ export class JobRunner implements ExecutionListener {
   }
 
   /** Renders and hands the job to the manager; a failure here ends the job in ERROR, not the request in 500. */
-  private async submit(rec: JobRecord): Promise<void> {
+  private async submit(rec: JobRecord, resubmission = false): Promise<void> {
     this.submitting.add(rec.id);
     try {
       const v = await this.versionOf(rec);
@@ -97,6 +97,7 @@ export class JobRunner implements ExecutionListener {
         workdir,
         durationSeconds: rec.executionDuration,
         files: [{ path: JOB_FILES.body, content: body }],
+        resubmission,
       });
       const startAt = await estimate;
       const quote = startAt !== undefined ? { quote: startAt + rec.executionDuration * 1000 } : {};
@@ -181,24 +182,38 @@ export class JobRunner implements ExecutionListener {
         await this.state.apply(jobId, 'SUSPEND', {}, s.message ?? 'suspended');
         return;
     }
-    if (this.manager.collect) {
-      await this.manager.collect(this.refOf(rec)).catch((e) => this.logger.warn(`job ${jobId}: fetching its files failed: ${(e as Error).message}`));
-    }
+    if (this.manager.collect) await this.fetchFiles(rec);
     const results = JSON.stringify(await this.collect(rec));
     let applied: Phase | undefined;
     if (s.state === 'completed') {
       applied = await this.state.apply(jobId, 'COMPLETE', ended({ results }), 'exit code 0');
     } else if (s.state === 'failed') {
-      const message = s.message ?? `The job exited with code ${s.exitCode}`;
-      const detail = [`${message}.`, s.stderrTail ? `Last lines of stderr:\n${s.stderrTail}` : ''].filter(Boolean).join('\n\n');
+      const message = storable(s.message) ?? `The job exited with code ${s.exitCode}`;
+      const tail = storable(s.stderrTail);
+      const detail = [`${message}.`, tail ? `Last lines of stderr:\n${tail}` : ''].filter(Boolean).join('\n\n');
       applied = await this.state.apply(jobId, 'FAIL', ended({ results, errorType: 'fatal', errorMessage: message, errorDetail: detail }), message);
     } else {
-      const message = s.message ?? 'aborted';
+      const message = storable(s.message) ?? 'aborted';
       const error: JobPatch = s.state === 'timeout' ? { errorType: 'fatal', errorMessage: message, errorDetail: message } : {};
       applied = await this.state.apply(jobId, 'ABORT', ended({ results, ...error }), message);
     }
     // An abort by the user already set ABORTED; the files produced so far are still worth listing.
     if (!applied) await this.repo.update(jobId, { results });
+  }
+
+  /** Brings an ended job's files back, retrying a few times: a connection outage must not lose results. */
+  private async fetchFiles(rec: JobRecord): Promise<void> {
+    const delays = [0, 2000, 10000, 30000];
+    for (const [i, delay] of delays.entries()) {
+      if (delay) await new Promise((r) => setTimeout(r, delay));
+      try {
+        await this.manager.collect!(this.refOf(rec));
+        return;
+      } catch (e) {
+        const last = i === delays.length - 1;
+        this.logger.warn(`job ${rec.id}: fetching its files failed${last ? ', giving up' : ', will retry'}: ${(e as Error).message}`);
+      }
+    }
   }
 
   private async collect(rec: JobRecord) {
@@ -236,7 +251,7 @@ export class JobRunner implements ExecutionListener {
             if (!fresh || fresh.externalRef || fresh.phase !== 'QUEUED' || this.submitting.has(rec.id)) continue;
           }
           this.logger.log(`job ${rec.id}: queued but not held by the manager; submitting again`);
-          await this.submit(rec);
+          await this.submit(rec, true);
         } else if (s) {
           const message = s.message ?? 'The job was lost by the execution manager';
           await this.state.apply(rec.id, 'FAIL', { errorType: 'fatal', errorMessage: message, endTime: this.now() }, message);
@@ -249,6 +264,15 @@ export class JobRunner implements ExecutionListener {
     }
     await Promise.all([...this.chains.values()]);
   }
+}
+
+/**
+ * Text from a job's own output (its stderr tail, a manager's message) with any NUL byte replaced: no database
+ * text column takes one (PostgreSQL refuses the statement, SQLite cuts it short), and a refused update would
+ * leave the job EXECUTING for ever, its every report failing the same way.
+ */
+export function storable(text: string | undefined): string | undefined {
+  return text?.replace(/\u0000/g, '\ufffd');
 }
 
 /** Every declared parameter, so strict templates can name optional ones; file values become staged paths. */

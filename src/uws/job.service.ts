@@ -3,26 +3,27 @@ import * as fs from 'node:fs';
 import type { AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import { Caller, ownerIdOf } from '../common/caller';
-import { badRequest, DomainError, forbidden, illegalPhase, notFound, FieldProblem } from '../common/domain.error';
+import { badRequest, DomainError, forbidden, illegalPhase, notFound } from '../common/domain.error';
 import { IdGenerator } from '../common/id.generator';
 import type { JobDescriptor } from '../descriptor/descriptor.types';
 import { validateParameters } from '../parameters/parameter.validator';
-import type { ValidationOutcome } from '../parameters/parameters.types';
 import { takeResourceOverrides } from './resource.overrides';
 import type { JobRecord } from '../persistence/job.entity';
 import { JobRepository } from '../persistence/job.repository';
 import { PluginCatalogue, PluginVersion } from '../plugins/plugin.catalogue';
 import { JobWorkspace } from '../results/job.workspace';
-import { QueryParams, queryValues } from './job-list.filter';
+import { QueryParams } from './job-list.filter';
 import { ACTIVE_PHASES, Phase } from './job.model';
 import type { StoredParameters } from './job.presenter';
 import { JobRunner } from './job.runner';
 import { JobStateService } from './job-state.service';
 import { parseUwsInstant } from './uws-time';
-import { safeUploadName, UploadedFile } from './upload.names';
+import type { UploadedFile } from './upload.names';
+import { attachUploads } from './job.uploads';
+import { dropEmptyNonStrings, jobParams, refuseInvalid, runIdOf, single } from './request.params';
 
-/** UWS control names, and the browser forms' CSRF field: never job parameters (DALI: case-insensitive). */
-export const CONTROL_NAMES = ['PHASE', 'RUNID', 'EXECUTIONDURATION', 'DESTRUCTION', 'ACTION', '_CSRF'];
+// The request-parsing helpers moved to request.params.ts; importers of job.service keep finding these here.
+export { CONTROL_NAMES, jobParams, single } from './request.params';
 
 /** Creates jobs and changes their settings; running and stopping them is the runner's. */
 export class JobService {
@@ -87,14 +88,14 @@ export class JobService {
         throw badRequest(`PHASE on creation may only be RUN, got '${phase}'`);
       }
       const raw = dropEmptyNonStrings(d, jobParams(params));
-      const fileNames = this.attachUploads(d, raw, uploads);
+      const fileNames = attachUploads(d, raw, uploads);
       const resources = takeResourceOverrides(d, raw);
       const outcome = validateParameters(d, raw);
       refuseInvalid(outcome, resources.errors);
       const now = this.clock.now().getTime();
       const duration = this.clampDuration(d, single(params, 'EXECUTIONDURATION'));
       const destruction = this.destructionFrom(single(params, 'DESTRUCTION'), now);
-      const runId = single(params, 'RUNID');
+      const runId = runIdOf(params);
       const rec: JobRecord = {
         id: this.ids.jobId(),
         type,
@@ -155,32 +156,6 @@ export class JobService {
     return admitted;
   }
 
-  /** Maps upload fields to file parameters; returns the sanitised stored name of each upload. */
-  private attachUploads(d: JobDescriptor, raw: Record<string, string[]>, uploads: UploadedFile[]): Map<UploadedFile, string> {
-    const names = new Map<UploadedFile, string>();
-    // A plain value for a file parameter would be used as a path on the server: only uploads are accepted.
-    for (const k of Object.keys(raw)) {
-      const p = d.parameters.find((x) => x.type === 'file' && x.name.toLowerCase() === k.toLowerCase());
-      if (p) throw badRequest(`${p.name}: a file parameter must be uploaded as a file (multipart/form-data)`);
-    }
-    for (const u of uploads) {
-      const p = d.parameters.find((x) => x.name.toLowerCase() === u.fieldname.toLowerCase());
-      if (!p || p.type !== 'file') {
-        throw badRequest(`${u.fieldname}: no file parameter of that name in job type '${d.type}'`);
-      }
-      if (p.maxSize !== undefined && u.size > p.maxSize) {
-        throw new DomainError('PAYLOAD_TOO_LARGE', `${p.name}: upload of ${u.size} bytes exceeds the maximum ${p.maxSize}`);
-      }
-      let name = safeUploadName(u.originalname, p.name);
-      // Two uploads with the same name (a repeating parameter) must not overwrite each other.
-      if ([...names.values()].includes(name)) name = `${names.size}-${name}`;
-      names.set(u, name);
-      // Several uploads for one parameter are several values: the validator refuses them unless repeating.
-      (raw[p.name] ??= []).push(name);
-    }
-    return names;
-  }
-
   private async rememberVersion(v: PluginVersion): Promise<void> {
     if (this.savedVersions.has(v.hash)) return;
     await this.repo.savePluginVersion({
@@ -238,7 +213,7 @@ export class JobService {
     if (rec.phase !== 'PENDING') {
       throw illegalPhase(`Parameters can only be changed while the job is PENDING (it is ${rec.phase})`);
     }
-    const runId = single(params, 'RUNID');
+    const runId = runIdOf(params);
     const d = await this.versionDescriptor(rec);
     const raw = dropEmptyNonStrings(d, jobParams(params));
     const stored = JSON.parse(rec.parameters) as StoredParameters;
@@ -285,40 +260,4 @@ export class JobService {
   ensurePhase(rec: JobRecord, allowed: Phase[], what: string): void {
     if (!allowed.includes(rec.phase as Phase)) throw illegalPhase(`${what} is not allowed while the job is ${rec.phase}`);
   }
-}
-
-/** The one value of a control parameter; repeating it with different values is an error. */
-export function single(params: QueryParams, name: string): string | undefined {
-  // An empty field (a browser form left blank) means "not given".
-  const values = [...new Set(queryValues(params, name))].filter((v) => v !== '');
-  if (values.length > 1) throw badRequest(`${name} was given more than once with different values`);
-  return values[0];
-}
-
-/** Request values without the control names, keys as sent. */
-export function jobParams(params: QueryParams): Record<string, string[]> {
-  const out: Record<string, string[]> = Object.create(null);
-  for (const [k, v] of Object.entries(params)) {
-    if (v === undefined || CONTROL_NAMES.includes(k.toUpperCase())) continue;
-    out[k] = [...(out[k] ?? []), ...(Array.isArray(v) ? v : [v])];
-  }
-  return out;
-}
-
-/** A blank form field for a typed (non-string) parameter means "not given", so its default applies. */
-function dropEmptyNonStrings(d: JobDescriptor, raw: Record<string, string[]>): Record<string, string[]> {
-  for (const [k, values] of Object.entries(raw)) {
-    const p = d.parameters.find((x) => x.name.toLowerCase() === k.toLowerCase());
-    if (!p || p.type === 'string') continue;
-    const kept = values.filter((v) => v !== '');
-    if (kept.length) raw[k] = kept;
-    else delete raw[k];
-  }
-  return raw;
-}
-
-/** All problems at once: the parameters' and the resource choices'. */
-function refuseInvalid(outcome: ValidationOutcome, more: FieldProblem[]): asserts outcome is Extract<ValidationOutcome, { ok: true }> {
-  const errors = [...(outcome.ok ? [] : outcome.errors), ...more];
-  if (errors.length) throw new DomainError('INVALID_PARAMETERS', errors.map((e) => e.message).join('\n'), errors);
 }

@@ -1,8 +1,9 @@
 import type { AppConfig } from '../config/app.config';
 import { Caller, ownerIdOf } from '../common/caller';
-import { badRequest } from '../common/domain.error';
+import { badRequest, notFound } from '../common/domain.error';
 import type { JobRecord } from '../persistence/job.entity';
-import { JobRepository } from '../persistence/job.repository';
+import { JobBrowseQuery, JobBrowseRow, JobRepository } from '../persistence/job.repository';
+import type { CollectedResult, JobWorkspace } from '../results/job.workspace';
 import { JobEvents } from './job.events';
 import { parseJobListFilter, parseWait, QueryParams } from './job-list.filter';
 import { ACTIVE_PHASES, JobRefView, JobView, Phase } from './job.model';
@@ -23,7 +24,32 @@ export class JobViews {
     private readonly jobs: JobService,
     private readonly events: JobEvents,
     readonly presenter: JobPresenter,
+    private readonly workspace: JobWorkspace,
   ) {}
+
+  /**
+   * One page of the web client's job list over every type (or one): the caller's jobs, or for an
+   * administrator everyone's (`owner` narrows it; 'anonymous' means the jobs without owner).
+   */
+  browse(q: Omit<JobBrowseQuery, 'ownerId' | 'hiddenPhases'> & { owner?: string }, caller: Caller): Promise<JobBrowseRow[]> {
+    const { owner, ...rest } = q;
+    const ownerId = !caller.admin ? ownerIdOf(caller) : owner === undefined ? undefined : owner === 'anonymous' ? null : owner;
+    return this.repo.browse({ ...rest, ownerId, hiddenPhases: ['ARCHIVED'] });
+  }
+
+  /** A job by id alone and unchecked: for the web client's event stream, which filters by owner itself. */
+  peek(id: string): Promise<JobRecord | null> {
+    return this.repo.findById(id);
+  }
+
+  /** Where a job's result file is (checked to stay inside the job folder), with its MIME type. */
+  async resultFile(rec: JobRecord, rid: string): Promise<{ path: string; mimeType: string; size: number }> {
+    const r = (JSON.parse(rec.results) as CollectedResult[]).find((x) => x.id === rid);
+    if (!r) throw notFound(`Job '${rec.id}' has no result '${rid}'`);
+    const file = await this.workspace.resolveFile(rec.id, r.file);
+    if (!file) throw notFound(`The file of result '${rid}' is no longer stored`);
+    return { path: file, mimeType: r.mimeType, size: r.size };
+  }
 
   /**
    * The job document as sent, rendered once per record object: the waiters a change wakes share one

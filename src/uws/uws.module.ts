@@ -64,7 +64,7 @@ import { PluginVersionStore } from './plugin-version.store';
     },
     {
       provide: JobViews,
-      inject: [APP_CONFIG, JobRepository, JobService, JobEvents, JobPresenter],
+      inject: [APP_CONFIG, JobRepository, JobService, JobEvents, JobPresenter, JobWorkspace],
       useFactory: (...a: ConstructorParameters<typeof JobViews>) => new JobViews(...a),
     },
     {

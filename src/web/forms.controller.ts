@@ -5,11 +5,25 @@ import { sendHtmlPage } from '../common/html-page';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { JobDescriptor } from '../descriptor/descriptor.types';
 import { describeForm, FormContext } from '../forms/form.description';
-import { HtmlFormRenderer, JobTypeSummary, PageOptions } from '../forms/html-form.renderer';
+import { FormPrefill, HtmlFormRenderer, JobTypeSummary, PageOptions } from '../forms/html-form.renderer';
 import { generateServiceWadl } from '../forms/service-wadl.generator';
 import { PluginCatalogue, PluginEntry } from '../plugins/plugin.catalogue';
 
 type Lookup = { ok: true; descriptor: JobDescriptor } | { ok: false; status: 404 | 503; title: string; message: string; problems: string[] };
+
+/**
+ * A "run again" link's query string (/forms/{type}?name=value&RUNID=…): the values the form starts with. Only
+ * the form's own fields take them; anything else in the query is ignored.
+ */
+export function prefillFromQuery(query: Request['query']): FormPrefill {
+  const values: Record<string, string[]> = Object.create(null);
+  for (const [k, v] of Object.entries(query ?? {})) {
+    const list = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
+    if (list.length) values[k] = list;
+  }
+  const control = (name: string) => Object.entries(values).find(([k]) => k.toUpperCase() === name)?.[1][0];
+  return { values, runId: control('RUNID'), executionDuration: control('EXECUTIONDURATION') };
+}
 
 const problemsOf = (e: PluginEntry): string[] => e.messages.map((m) => `${m.file}:${m.line}: ${m.severity}: ${m.message}`);
 
@@ -44,7 +58,7 @@ export class FormsController {
       return;
     }
     const form = describeForm(found.descriptor, this.formContext());
-    this.html(req, res, 200, (opts) => this.renderer.form(form, opts));
+    this.html(req, res, 200, (opts) => this.renderer.form(form, opts, prefillFromQuery(req.query)));
   }
 
   @Get('forms/:type/description')

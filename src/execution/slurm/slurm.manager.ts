@@ -131,6 +131,14 @@ export class SlurmJobManager extends JobManager {
 
   async submit(spec: JobSpec): Promise<string> {
     const dir = this.workdirOnCluster(spec.jobId, spec.workdir);
+    if (spec.resubmission) {
+      // The host may have died between sbatch's answer and storing the id: adopt that job, don't start another.
+      const existing = await this.findByName(`${this.prefix}${spec.jobId}`);
+      if (existing) {
+        this.logger.warn(`job ${spec.jobId}: already known to SLURM as job ${existing}; adopted, not submitted again`);
+        return existing;
+      }
+    }
     for (const f of spec.files) relativeInside(f.path);
     if (this.opts.fileMode === 'sftp') await this.stageRemote(spec, dir);
     else await this.stageShared(spec);
