@@ -56,7 +56,9 @@ export interface StartOptions {
 
 export async function startServer(t: TestEnv, opts: StartOptions = {}): Promise<BenchServer> {
   let out = '';
-  const nodeArgs: string[] = [...(opts.nodeArgs ?? [])];
+  // The same V8 flags as production (scripts/serve.sh), then any extra ones.
+  const prodFlags = fs.readFileSync(path.join(ROOT, 'scripts/node-flags'), 'utf8').split(/\s+/).filter(Boolean);
+  const nodeArgs: string[] = [...prodFlags, ...(opts.nodeArgs ?? [])];
   if (opts.profileDir) nodeArgs.push('-r', path.join(__dirname, 'cpu-profile.preload.js'));
   if (!opts.main) nodeArgs.push('-r', 'ts-node/register/transpile-only');
   const child = spawn(process.execPath, [...nodeArgs, opts.main ?? path.join(ROOT, 'src/main.ts')], {

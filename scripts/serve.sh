@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec node dist/main.js
+# The server's V8 flags (a heap cap keeps memory well under 250 MB under load; the benchmarks use the same).
+exec node $(cat scripts/node-flags) dist/main.js
