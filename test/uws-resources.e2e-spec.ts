@@ -423,6 +423,10 @@ describe('UWS job resources (sleep)', () => {
       expect(report.status).toBe(200);
       expect(report.type).toMatch(/^text\/plain/);
       expect(report.text).toBe('slept 0 s\nmessage: all good\n');
+      // A job's files are untrusted: served in a CSP sandbox, never sniffed.
+      const raw = await fetch(`${url}/results/report`);
+      expect(raw.headers.get('content-security-policy')).toBe('sandbox');
+      expect(raw.headers.get('x-content-type-options')).toBe('nosniff');
       const out = await c.get(`${url}/results/stdout`);
       expect(out.status).toBe(200);
       expect(out.type).toMatch(/^text\/plain/);

@@ -13,6 +13,12 @@ import { formatUwsTime } from './uws-time';
 import type { CollectedResult } from '../results/job.workspace';
 import type { StoredParameters } from './job.presenter';
 
+/**
+ * Files a job wrote or a user uploaded are untrusted: an SVG or HTML result opened from our origin must not
+ * run script, so it is served in a CSP sandbox and never MIME-sniffed.
+ */
+const UNTRUSTED_FILE_HEADERS = { 'Content-Security-Policy': 'sandbox', 'X-Content-Type-Options': 'nosniff' };
+
 /** One job and its sub-resources (UWS 1.1 §2.2). Each handler is a lookup plus one service call. */
 @Controller('rest/:type/:id')
 export class JobController {
@@ -151,7 +157,7 @@ export class JobController {
     if (v.type !== 'file') return sendText(res, v.text.join('\n'));
     const file = await this.workspace.resolveFile(id, `inputs/${v.text[0]}`);
     if (!file) throw notFound(`The upload of parameter '${v.name}' is no longer stored`);
-    res.type('application/octet-stream').sendFile(file, { dotfiles: 'allow' });
+    res.type('application/octet-stream').sendFile(file, { dotfiles: 'allow', headers: UNTRUSTED_FILE_HEADERS });
   }
 
   /** PUT the raw value of one parameter (text/plain body) while PENDING. */
@@ -177,6 +183,7 @@ export class JobController {
     if (!r) throw notFound(`Job '${id}' has no result '${rid}'`);
     const file = await this.workspace.resolveFile(id, r.file);
     if (!file) throw notFound(`The file of result '${rid}' is no longer stored`);
-    res.type(r.mimeType).sendFile(file, { dotfiles: 'allow', headers: { 'Content-Disposition': `inline; filename="${encodeURIComponent(r.file.split('/').pop() ?? rid)}"` } });
+    const name = encodeURIComponent(r.file.split('/').pop() ?? rid);
+    res.type(r.mimeType).sendFile(file, { dotfiles: 'allow', headers: { ...UNTRUSTED_FILE_HEADERS, 'Content-Disposition': `inline; filename="${name}"` } });
   }
 }
