@@ -28,9 +28,9 @@ describe('lintTemplateVariables', () => {
   it('accepts parameters, job fields, whitelisted helpers, data variables and this', () => {
     const ok = `{{Emin}} {{job.id}} {{job.workdir}} {{job.results.out}}
 {{#if flag}}x{{else}}y{{/if}} {{#unless flag}}z{{/unless}}
-{{#each files}}{{this}} {{@index}} {{@first}} {{@last}} {{@key}} {{./name}} {{this.name}}{{/each}}
+{{#each files}}{{this}} {{@index}} {{@first}} {{@last}} {{@key}}{{/each}}
 {{#each files as |f i|}}{{f}} {{i}}{{/each}}
-{{#with Emin}}{{this}}{{/with}} {{#if (eq Emin 1)}}one{{/if}} {{#if (ne flag true)}}off{{/if}}
+{{#if (eq Emin 1)}}one{{/if}} {{#if (ne flag true)}}off{{/if}}
 {{! a comment naming nothing: {{unknown}} }}`;
     expect(lint(ok)).toEqual([]);
   });
@@ -99,5 +99,20 @@ describe('lintTemplateVariables', () => {
 
   it('reports every fault, not only the first', () => {
     expect(lint('{{a}}{{b}}{{c}}')).toHaveLength(3);
+  });
+});
+
+describe('lintTemplateVariables refuses paths into values', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { lintTemplateVariables: lint } = require('./template.lint') as typeof import('./template.lint');
+  const d = {
+    type: 't', description: '', results: [], executionDuration: {}, resources: {},
+    parameters: [{ name: 'name', type: 'string', required: false, repeating: true }],
+  } as unknown as import('./descriptor.types').JobDescriptor;
+  it('flags name.x, this.x and #with', () => {
+    expect(lint('{{name.typed}}', d, 'f').map((m) => m.message).join()).toMatch(/used as a whole/);
+    expect(lint('{{#each name}}{{this.typed}}{{/each}}', d, 'f').map((m) => m.message).join()).toMatch(/only '\{\{this\}\}'/);
+    expect(lint('{{#each name}}{{this}}{{/each}}', d, 'f')).toEqual([]);
+    expect(lint('{{#with name}}x{{/with}}', d, 'f').length).toBeGreaterThan(0);
   });
 });

@@ -12,7 +12,7 @@ type AstNode = hbs.AST.Node;
 type Path = hbs.AST.PathExpression;
 
 /** The host's helper whitelist, as far as templates may name them. No `lookup`: names must be static. */
-export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set(['if', 'unless', 'each', 'with', 'eq', 'ne']);
+export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set(['if', 'unless', 'each', 'eq', 'ne']);
 const DATA_VARIABLES: ReadonlySet<string> = new Set(['index', 'key', 'first', 'last']);
 
 interface LintContext {
@@ -42,10 +42,17 @@ function checkPath(p: Path, ctx: LintContext, scope: ReadonlySet<string>): void 
     }
     return;
   }
-  // `this`, `this.x` and `./x` refer to the current context (an #each item); Handlebars strips `this` from parts
-  if (/^(this([./]|$)|\.\/)/.test(p.original)) return;
+  // `this` is the current #each item: the item itself, never a property of it (which could be unquoted).
+  if (/^(this([./]|$)|\.\/)/.test(p.original)) {
+    if (p.parts.length > 0) ctx.sink.error(line, `'${p.original}': only '{{this}}' itself may be used inside #each`);
+    return;
+  }
   const first = p.parts[0] ?? '';
-  if (scope.has(first) || ctx.params.has(first)) return;
+  if (scope.has(first) || ctx.params.has(first)) {
+    // A value prints quoted as a whole; a path into it (name.x) is refused.
+    if (p.parts.length > 1) ctx.sink.error(line, `'${p.original}': a parameter is used as a whole, not through a property`);
+    return;
+  }
   if (TEMPLATE_HELPERS.has(first) && p.parts.length === 1) return;
   if (first === 'job') return checkJobPath(p, ctx);
   const suggestion = ctx.folded.get(first.toLowerCase());

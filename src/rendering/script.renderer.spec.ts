@@ -67,3 +67,14 @@ describe('WrapperRenderer', () => {
     expect(() => w.render({ jobId: 'j', workdir: '/w', results: [], sbatch: ['--time=1\n#SBATCH --x'] })).toThrow(/line break/);
   });
 });
+
+describe('raw values stay out of reach', () => {
+  const job = { id: 'j', workdir: '/w', plugindir: '/p', results: {} };
+  it('a path into a value finds nothing (strict mode refuses it)', () => {
+    const ctx = scriptContext([{ name: 'name', type: 'string', repeating: false, values: ['x; rm -rf ~'], text: ['x; rm -rf ~'] }], job);
+    expect(() => compileScript('echo {{name.typed}}')(ctx)).toThrow();
+    const rep = scriptContext([{ name: 'f', type: 'string', repeating: true, values: ['$(id)'], text: ['$(id)'] }], job);
+    expect(() => compileScript('{{#each f}}{{this.typed}}{{/each}}')(rep)).toThrow();
+    expect(compileScript('{{#each f}}{{this}}{{/each}}')(rep)).toBe(`'$(id)'`);
+  });
+});

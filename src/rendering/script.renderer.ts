@@ -4,12 +4,24 @@ import type { ParamType } from '../descriptor/descriptor.types';
 
 /** A job value as the template sees it: printing it yields the quoted text; tests see the typed value. */
 export class QuotedValue {
-  constructor(
-    readonly typed: unknown,
-    private readonly quoted: string,
-  ) {}
+  // Private fields are invisible to templates: `{{name.typed}}` and the like print nothing raw.
+  readonly #typed: unknown;
+  readonly #quoted: string;
+  readonly #items?: QuotedValue[];
+  constructor(typed: unknown, quoted: string, items?: QuotedValue[]) {
+    this.#typed = typed;
+    this.#quoted = quoted;
+    this.#items = items;
+  }
+  static typedOf(v: QuotedValue): unknown {
+    return v.#typed;
+  }
+  /** The quoted items of a repeating value (for #each). */
+  static itemsOf(v: QuotedValue): QuotedValue[] | undefined {
+    return v.#items;
+  }
   toString(): string {
-    return this.quoted;
+    return this.#quoted;
   }
 }
 
@@ -33,7 +45,7 @@ export interface TemplateJob {
 export type CompiledScript = (context: Record<string, unknown>) => string;
 
 function unwrap(v: unknown): unknown {
-  return v instanceof QuotedValue ? v.typed : v;
+  return v instanceof QuotedValue ? QuotedValue.typedOf(v) : v;
 }
 
 function isEmpty(v: unknown): boolean {
@@ -55,9 +67,8 @@ function sandbox(): typeof Handlebars {
     return isEmpty(unwrap(cond)) ? options.fn(this) : options.inverse(this);
   });
   hb.registerHelper('each', function (this: unknown, list: unknown, options: Handlebars.HelperOptions) {
-    const items = unwrap(list);
-    const wrapped = list instanceof QuotedValue && Array.isArray(items) ? (list as QuotedValue & { items?: unknown[] }) : null;
-    const arr: unknown[] = wrapped?.items ?? (Array.isArray(items) ? items : []);
+    const items = list instanceof QuotedValue ? QuotedValue.itemsOf(list) : undefined;
+    const arr: unknown[] = items ?? (Array.isArray(list) ? list : []);
     if (arr.length === 0) return options.inverse(this);
     return arr
       .map((item, index) =>
@@ -87,9 +98,7 @@ export function scriptContext(values: TemplateValue[], job: TemplateJob): Record
   for (const v of values) {
     if (v.repeating) {
       const items = v.text.map((t, i) => new QuotedValue(v.values[i], shellQuote(t)));
-      const q = new QuotedValue(v.values, items.map(String).join(' ')) as QuotedValue & { items: QuotedValue[] };
-      q.items = items;
-      ctx[v.name] = q;
+      ctx[v.name] = new QuotedValue(v.values, items.map(String).join(' '), items);
     } else {
       const t = v.text[0];
       ctx[v.name] = t === undefined ? new QuotedValue(undefined, "''") : new QuotedValue(v.values[0], shellQuote(t));

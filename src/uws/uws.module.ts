@@ -32,8 +32,9 @@ import { PluginVersionStore } from './plugin-version.store';
       useFactory: (config: AppConfig) => {
         const tmp = path.join(config.dataDir, 'uploads');
         fs.mkdirSync(tmp, { recursive: true });
-        // Uploads stream to disk; limits are checked while streaming, so an oversized file never sits in memory.
-        return { storage: multer.diskStorage({ destination: tmp }), limits: { fileSize: config.maxUploadBytes, fields: 1000, files: 20 } };
+        // Uploads stream to disk; limits are checked while streaming, so an oversized file never sits in memory,
+        // and text fields are small and few (a job's parameters are short values).
+        return { storage: multer.diskStorage({ destination: tmp }), limits: { fileSize: config.maxUploadBytes, fieldSize: 64 * 1024, fields: 200, files: 10, parts: 210 } };
       },
     }),
   ],
