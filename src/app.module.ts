@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import * as path from 'node:path';
 import { APP_FILTER } from '@nestjs/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SqliteDriver } from '@mikro-orm/sqlite';
@@ -23,6 +24,7 @@ function pickManager(config: AppConfig): JobManager {
     case 'local':
       return new LocalJobManager(new NodeProcessRunner(), {
         maxConcurrent: config.maxConcurrentJobs,
+        stateDir: path.join(config.dataDir, 'local-run'),
         killGraceSeconds: config.killGraceSeconds,
       });
     case 'slurm': {

@@ -129,8 +129,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     'postgresql',
   ] as const);
   if (driver === 'postgresql' && !dbUrl) throw new ConfigError('DB_DRIVER=postgresql needs DATABASE_URL');
-  const defaultExecutionDuration = int(env, 'DEFAULT_EXECUTION_DURATION', 600, 0, 2 ** 31 - 1);
-  const maxExecutionDuration = int(env, 'MAX_EXECUTION_DURATION', 86400, 1, 2 ** 31 - 1);
+  const defaultExecutionDuration = int(env, 'DEFAULT_EXECUTION_DURATION', 600, 0, 2_147_483);
+  // Timers hold at most 2^31-1 ms: a longer limit would fire at once.
+  const maxExecutionDuration = int(env, 'MAX_EXECUTION_DURATION', 86400, 1, 2_147_483);
   // 0 would mean "unlimited", which a configured maximum forbids.
   if (defaultExecutionDuration < 1 || defaultExecutionDuration > maxExecutionDuration) {
     throw new ConfigError('DEFAULT_EXECUTION_DURATION must be between 1 and MAX_EXECUTION_DURATION');

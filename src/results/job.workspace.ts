@@ -82,11 +82,16 @@ export class JobWorkspace {
   /** Absolute path of a file inside the job folder, or undefined when it escapes it or is not a file. */
   async resolveFile(jobId: string, rel: string): Promise<string | undefined> {
     const dir = this.dirFor(jobId);
-    const size = await this.safeSize(dir, rel);
-    return size === undefined ? undefined : path.join(dir, rel);
+    // The checked real path is what gets served: a link swapped in later is not followed.
+    return (await this.checked(dir, rel))?.real;
   }
 
   private async safeSize(dir: string, rel: string): Promise<number | undefined> {
+    return (await this.checked(dir, rel))?.size;
+  }
+
+  /** The file's real path and size when it is a regular file inside the job folder, else undefined. */
+  private async checked(dir: string, rel: string): Promise<{ real: string; size: number } | undefined> {
     const abs = path.resolve(dir, rel);
     if (!abs.startsWith(dir + path.sep)) return undefined;
     try {
@@ -94,7 +99,7 @@ export class JobWorkspace {
       const realDir = await fs.promises.realpath(dir);
       if (!real.startsWith(realDir + path.sep)) return undefined;
       const st = await fs.promises.stat(real);
-      return st.isFile() ? st.size : undefined;
+      return st.isFile() ? { real, size: st.size } : undefined;
     } catch {
       return undefined;
     }

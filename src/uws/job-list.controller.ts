@@ -61,7 +61,12 @@ export class JobListController {
     for await (const r of refs) {
       buf += jobRefXml(r);
       if (buf.length > 64 * 1024) {
-        if (!res.write(buf)) await new Promise((ok) => res.once('drain', ok));
+        // A client that goes away never drains: stop reading the database then.
+        if (!res.write(buf)) await new Promise((ok) => (res.once('drain', ok), res.once('close', ok)));
+        if (res.destroyed) {
+          await refs.return(undefined);
+          return;
+        }
         buf = '';
       }
     }

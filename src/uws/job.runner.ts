@@ -61,7 +61,11 @@ export class JobRunner implements ExecutionListener {
       if (!applied && mine) this.submitting.delete(rec.id);
     }
     if (!applied) throw illegalPhase(`PHASE=RUN is not allowed while the job is ${rec.phase}`);
-    await this.submit(rec);
+    // Run what is stored now: a parameter update may have landed between the request's read and RUN.
+    const fresh = (await this.repo.findById(rec.id)) ?? rec;
+    // RUN on a HELD job: the scheduler still holds the first submission; withdraw it before submitting anew.
+    if (rec.phase === 'HELD' && fresh.externalRef) await this.cancelExecution(fresh);
+    await this.submit(fresh);
   }
 
   /** Renders and hands the job to the manager; a failure here ends the job in ERROR, not the request in 500. */
@@ -105,7 +109,14 @@ export class JobRunner implements ExecutionListener {
       this.logger.log(`job ${rec.id}: submitted to ${this.manager.name} as ${ref}`);
       // An ABORT that came while the job was being submitted found no external ref to cancel: cancel it now.
       const now = await this.repo.findById(rec.id);
-      if (now && FINAL_PHASES.includes(now.phase as Phase)) {
+      if (!now) {
+        // Destroyed while being submitted: nobody else will ever stop this run or remove its files.
+        this.logger.log(`job ${rec.id}: destroyed while it was being submitted; cancelling ${ref}`);
+        const orphan = { ...this.refOf(rec), externalId: ref };
+        await this.manager.cancel(orphan).catch(() => undefined);
+        await this.manager.cleanup?.(orphan).catch(() => undefined);
+        await this.workspace.remove(rec.id);
+      } else if (FINAL_PHASES.includes(now.phase as Phase)) {
         this.logger.log(`job ${rec.id}: ${now.phase} while it was being submitted; cancelling ${ref}`);
         await this.cancelExecution(now);
       }
@@ -131,8 +142,9 @@ export class JobRunner implements ExecutionListener {
       await this.state.apply(rec.id, 'ABORT', { endTime: this.now() }, 'destroyed');
       await this.cancelExecution(rec);
     }
-    if (rec.externalRef && this.manager.cleanup) {
-      await this.manager.cleanup(this.refOf(rec)).catch((e) => this.logger.warn(`job ${rec.id}: cleanup failed: ${(e as Error).message}`));
+    const fresh = (await this.repo.findById(rec.id)) ?? rec;
+    if (fresh.externalRef && this.manager.cleanup) {
+      await this.manager.cleanup(this.refOf(fresh)).catch((e) => this.logger.warn(`job ${rec.id}: cleanup failed: ${(e as Error).message}`));
     }
   }
 
@@ -198,7 +210,7 @@ export class JobRunner implements ExecutionListener {
       applied = await this.state.apply(jobId, 'ABORT', ended({ results, ...error }), message);
     }
     // An abort by the user already set ABORTED; the files produced so far are still worth listing.
-    if (!applied) await this.repo.update(jobId, { results });
+    if (!applied) await this.repo.updateIfPhase(jobId, ['ABORTED'], { results });
   }
 
   /** Brings an ended job's files back, retrying a few times: a connection outage must not lose results. */

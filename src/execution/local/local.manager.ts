@@ -17,6 +17,8 @@ interface Running {
 
 export interface LocalManagerOptions {
   maxConcurrent: number;
+  /** The manager's own folder for pid records, out of the jobs' reach (a job could rewrite its .uws/pid). */
+  stateDir: string;
   killGraceSeconds: number;
 }
 
@@ -79,6 +81,9 @@ export class LocalJobManager extends JobManager {
     };
     this.running.set(spec.jobId, entry);
     fs.writeFileSync(path.join(spec.workdir, JOB_FILES.pid), `${proc.pid}\n${entry.startedAt}\n`);
+    // The trusted record: pid plus the kernel's start time of that process, so a reused pid is never signalled.
+    fs.mkdirSync(this.opts.stateDir, { recursive: true });
+    fs.writeFileSync(path.join(this.opts.stateDir, `${spec.jobId}.pid`), `${proc.pid} ${processStart(proc.pid) ?? ''}\n`);
     if (spec.durationSeconds > 0) {
       entry.timer = setTimeout(() => void this.stop(spec.jobId, 'timeout'), spec.durationSeconds * 1000);
       entry.timer.unref();
@@ -91,6 +96,7 @@ export class LocalJobManager extends JobManager {
   private async finished(jobId: string, entry: Running, code: number): Promise<void> {
     if (entry.timer) clearTimeout(entry.timer);
     this.running.delete(jobId);
+    await fs.promises.rm(path.join(this.opts.stateDir, `${jobId}.pid`), { force: true });
     this.logger.log(`job ${jobId}: pid ${entry.pid} exited with ${code}${entry.stopReason ? ` (${entry.stopReason})` : ''}`);
     this.emit(jobId, await this.endStatus(entry.workdir, code, entry.stopReason, entry.durationSeconds));
     this.pump();
@@ -123,7 +129,7 @@ export class LocalJobManager extends JobManager {
       return;
     }
     // Not ours (started before a restart): signal the recorded group directly.
-    const pid = await this.recordedPid(ref.workdir);
+    const pid = await this.recordedPid(ref.jobId);
     if (pid && this.runner.isAlive(pid)) await this.killGroup(pid);
     this.release(ref.jobId);
   }
@@ -159,7 +165,7 @@ export class LocalJobManager extends JobManager {
       this.release(ref.jobId);
       return status;
     }
-    const pid = await this.recordedPid(ref.workdir);
+    const pid = await this.recordedPid(ref.jobId);
     if (pid && this.runner.isAlive(pid)) {
       const started = ref.startedAt ?? Date.now();
       if (ref.durationSeconds > 0 && Date.now() - started > ref.durationSeconds * 1000) {
@@ -197,10 +203,14 @@ export class LocalJobManager extends JobManager {
     this.pump();
   }
 
-  private async recordedPid(workdir: string): Promise<number | undefined> {
-    const text = await fs.promises.readFile(path.join(workdir, JOB_FILES.pid), 'utf8').catch(() => '');
-    const pid = parseInt(text, 10);
-    return Number.isFinite(pid) && pid > 0 ? pid : undefined;
+  private async recordedPid(jobId: string): Promise<number | undefined> {
+    const text = await fs.promises.readFile(path.join(this.opts.stateDir, `${jobId}.pid`), 'utf8').catch(() => '');
+    const [pidText, start] = text.trim().split(' ');
+    const pid = parseInt(pidText ?? '', 10);
+    // Never a group leader we did not start: not init, not a pid since reused by another process.
+    if (!Number.isFinite(pid) || pid <= 1) return undefined;
+    if (start && processStart(pid) !== start) return undefined;
+    return pid;
   }
 
   async close(): Promise<void> {
@@ -212,5 +222,15 @@ export class LocalJobManager extends JobManager {
 
   private emit(jobId: string, status: ExecStatus): void {
     this.listener?.onStatus(jobId, status);
+  }
+}
+
+/** The kernel's start time of a process (field 22 of /proc/<pid>/stat), or undefined off Linux or if gone. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
