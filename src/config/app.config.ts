@@ -30,6 +30,8 @@ export interface AppConfig {
   reaperIntervalSeconds: number;
   /** Longest a WAIT request blocks, seconds (also the cap for WAIT=-1). */
   waitCap: number;
+  /** Most WAIT requests blocked at once; past it a WAIT answers at once (the spec allows capping under load). */
+  maxWaiters: number;
   maxConcurrentJobs: number;
   /** Largest accepted upload, bytes (a parameter's own maxSize may be smaller). */
   maxUploadBytes: number;
@@ -158,6 +160,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     destructionMode: oneOf(env, 'DESTRUCTION_MODE', 'delete', ['delete', 'archive'] as const),
     reaperIntervalSeconds: int(env, 'REAPER_INTERVAL', 15, 1, 60),
     waitCap: int(env, 'WAIT_CAP', 60, 1, 3600),
+    maxWaiters: int(env, 'MAX_WAITERS', 10000, 0, 1_000_000),
     maxConcurrentJobs: int(env, 'MAX_CONCURRENT_JOBS', 4, 1, 1024),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 1024 ** 3, 1),
     startupCostSeconds: int(env, 'STARTUP_COST', 2, 0, 3600),

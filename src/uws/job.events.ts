@@ -10,6 +10,8 @@ export type AnyJobListener = (jobId: string, phase: Phase) => void;
  */
 export class JobEvents {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Subscriptions not yet finished (woken, timed out or cancelled). */
+  private pending = 0;
   private readonly anyListeners = new Set<AnyJobListener>();
 
   phaseChanged(jobId: string, phase: Phase): void {
@@ -45,10 +47,15 @@ export class JobEvents {
     if (!set) this.waiters.set(jobId, (set = new Set()));
     const waiter: Waiter = (phase) => finish(phase);
     set.add(waiter);
+    this.pending++;
+    let finished = false;
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     const onAbort = () => finish(undefined);
     abort?.addEventListener('abort', onAbort, { once: true });
     const finish = (phase: Phase | undefined) => {
+      if (finished) return;
+      finished = true;
+      this.pending--;
       clearTimeout(timer);
       abort?.removeEventListener('abort', onAbort);
       const s = this.waiters.get(jobId);
@@ -63,8 +70,6 @@ export class JobEvents {
 
   /** Number of pending waiters (for logs and tests). */
   waiting(): number {
-    let n = 0;
-    for (const s of this.waiters.values()) n += s.size;
-    return n;
+    return this.pending;
   }
 }

@@ -105,7 +105,9 @@ export class JobViews {
    * until the phase changes, the time runs out (capped by WAIT_CAP) or the client goes away.
    */
   async waitedJob(type: string, id: string, w: { wait?: number; phase?: Phase }, abort: AbortSignal, caller: Caller): Promise<JobRecord> {
-    if (w.wait === undefined || w.wait === 0) return this.jobs.find(type, id, caller);
+    if (w.wait === undefined || w.wait === 0 || this.events.waiting() >= this.config.maxWaiters) {
+      return this.jobs.find(type, id, caller);
+    }
     const seconds = w.wait < 0 ? this.config.waitCap : Math.min(w.wait, this.config.waitCap);
     const sub = this.events.subscribe(id, seconds * 1000, abort);
     try {
