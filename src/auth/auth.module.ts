@@ -23,7 +23,7 @@ import { UserAccounts } from './user-accounts';
     {
       provide: SessionCodec,
       inject: [APP_CONFIG],
-      useFactory: (c: AppConfig) => new SessionCodec(loadOrCreateKey(c.sessionSecret, c.dataDir, 'session.key'), c.sessionTtlSeconds),
+      useFactory: (c: AppConfig) => new SessionCodec(loadOrCreateKey(c.sessionSecret, c.dataDir, 'session.key'), c.sessionTtlSeconds, Date.now, path.join(c.dataDir, 'revoked-sessions')),
     },
     {
       provide: SignInLimits,

@@ -86,3 +86,19 @@ describe('cookies', () => {
     expect(parseCookies(undefined).size).toBe(0);
   });
 });
+
+describe('SessionCodec sign-out across restarts', () => {
+  it('a signed-out session stays signed out for a new codec reading the same file', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require('node:fs') as typeof import('node:fs');
+    const file = `${fs.mkdtempSync('/tmp/sess-')}/revoked`;
+    const key = Buffer.from('k');
+    const a = new SessionCodec(key, 3600, Date.now, file);
+    const { value, session } = a.issue('u1');
+    const other = a.issue('u1').value;
+    a.revoke(session);
+    const b = new SessionCodec(key, 3600, Date.now, file);
+    expect(b.verify(value)).toBeUndefined();
+    expect(b.verify(other)).toBeDefined();
+  });
+});

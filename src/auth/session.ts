@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { createHmac, randomBytes } from 'node:crypto';
 import { sameSecret } from '../common/caller';
 
@@ -16,7 +17,8 @@ export interface Session {
 /**
  * Stateless signed session cookies: "<userId>.<sid>.<expires>.<mac>", every part base64url or digits, the
  * MAC an HMAC-SHA256 under the session key. The user is looked up on each request (a disabled user's sessions
- * stop working); signed-out session ids are remembered in memory until they expire.
+ * stop working); signed-out session ids are remembered until they expire, in memory and, when a file is
+ * given, in that file too, so a sign-out survives a restart.
  */
 export class SessionCodec {
   private readonly revoked = new Map<string, number>();
@@ -25,7 +27,23 @@ export class SessionCodec {
     private readonly key: Buffer,
     readonly ttlSeconds: number,
     private readonly now: () => number = Date.now,
-  ) {}
+    private readonly revokedFile?: string,
+  ) {
+    if (revokedFile) {
+      const nowS = this.now() / 1000;
+      const text = (() => {
+        try {
+          return fs.readFileSync(revokedFile, 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      for (const line of text.split('\n')) {
+        const [sid, exp] = line.split(' ');
+        if (sid && Number(exp) > nowS) this.revoked.set(sid, Number(exp));
+      }
+    }
+  }
 
   private mac(...parts: string[]): string {
     return createHmac('sha256', this.key).update(parts.join('\0')).digest('base64url');
@@ -55,6 +73,12 @@ export class SessionCodec {
     const nowS = this.now() / 1000;
     for (const [sid, expires] of this.revoked) if (expires <= nowS) this.revoked.delete(sid);
     this.revoked.set(session.sid, session.expires);
+    if (this.revokedFile) {
+      // Rewritten whole (expired ids dropped): the list stays as small as the sessions still alive.
+      const text = [...this.revoked].map(([sid, exp]) => `${sid} ${exp}`).join('\n');
+      fs.writeFileSync(`${this.revokedFile}.tmp`, `${text}\n`, { mode: 0o600 });
+      fs.renameSync(`${this.revokedFile}.tmp`, this.revokedFile);
+    }
   }
 
   /** The session's CSRF token: an HMAC of its id, so nothing is stored and it dies with the session. */
