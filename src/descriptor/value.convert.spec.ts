@@ -71,7 +71,12 @@ describe('convertValue', () => {
 
   it('anyURI: absolute http(s) URLs only, kept as given', () => {
     expect(value('anyURI', 'https://example.org/data.fits?x=1')).toBe('https://example.org/data.fits?x=1');
-    expect(value('anyURI', 'http://localhost:8080/a')).toBe('http://localhost:8080/a');
+    expect(value('anyURI', 'http://data.example.org:8080/a')).toBe('http://data.example.org:8080/a');
+    for (const internal of ['http://localhost:8080/a', 'http://127.0.0.1/', 'http://169.254.169.254/latest/meta-data',
+      'http://10.1.2.3/x', 'http://172.20.0.1/', 'http://192.168.1.1/', 'http://[::1]:80/', 'http://[fd00::1]/',
+      'http://[::ffff:127.0.0.1]/', 'http://0.0.0.0/']) {
+      expect(refused('anyURI', internal)).toBe(true);
+    }
     for (const bad of ['ftp://example.org/x', 'file:///etc/passwd', 'javascript:alert(1)', '/relative', 'example.org',
       'http://exa mple.org', 'http://example.org/\nx', '']) {
       expect(refused('anyURI', bad)).toBe(true);

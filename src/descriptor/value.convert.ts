@@ -91,7 +91,30 @@ function convertUrl(raw: string): Converted {
     return fail('not an absolute URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('only http and https URLs are accepted');
+  if (isInternalHost(url.hostname)) return fail('it points at a local or private address, which jobs may not fetch');
   return ok(raw, raw);
+}
+
+/**
+ * The job fetches the URL from inside the service's network: loopback, link-local (cloud metadata), private
+ * and unspecified addresses, and localhost names, are refused (a name resolving to one is the site's network
+ * policy to stop).
+ */
+function isInternalHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '') return true;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  }
+  if (h.includes(':')) {
+    if (h === '::' || h === '::1') return true;
+    if (/^f[cd][0-9a-f]{2}:/.test(h) || /^fe[89ab][0-9a-f]:/.test(h)) return true;
+    // IPv4-mapped (::ffff:a.b.c.d, normalised by URL to hex) is refused outright rather than decoded.
+    if (h.startsWith('::ffff:')) return true;
+  }
+  return false;
 }
 
 /** Convert one lexical value. Surrounding whitespace is ignored for all but string and file values. */
