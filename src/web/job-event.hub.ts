@@ -66,6 +66,13 @@ export class JobEventHub {
     return this.clients.size;
   }
 
+  /** Open streams of one owner (null: anonymous callers). */
+  countFor(owner: string | null): number {
+    let n = 0;
+    for (const c of this.clients) if (c.owner === owner) n++;
+    return n;
+  }
+
   /** Adds a stream; returns what removes it (call it when the connection closes). */
   add(client: EventClient): () => void {
     this.clients.add(client);

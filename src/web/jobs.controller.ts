@@ -30,6 +30,10 @@ function parseCursor(text: string | undefined): { t: number; id: string } | unde
   return m ? { t: Number(m[1]), id: m[2] } : undefined;
 }
 
+/** Open live-phase streams allowed per caller (anonymous callers share one allowance) and in all. */
+const STREAMS_PER_CALLER = 20;
+const STREAMS_TOTAL = 2000;
+
 /**
  * The web client's job pages: the list of the caller's jobs over every type (GET /jobs), one job's details
  * (GET /jobs/{type}/{id}) and its parameter editor, the FITS header summary of a result, and the live phase
@@ -110,6 +114,10 @@ export class JobsController {
   @Get('events')
   events(@Req() req: Request, @Res() res: Response): void {
     const caller = callerOf(req);
+    // Each stream holds a connection: a bounded number per caller (a few tabs) and in all.
+    if (this.hub.countFor(ownerIdOf(caller)) >= STREAMS_PER_CALLER || this.hub.size >= STREAMS_TOTAL) {
+      throw new DomainError('RATE_LIMITED', 'Too many open event streams: close a page of the job list first', [], { 'Retry-After': '10' });
+    }
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
