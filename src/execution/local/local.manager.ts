@@ -145,7 +145,7 @@ export class LocalJobManager extends JobManager {
   private async killGroup(pid: number): Promise<void> {
     if (!this.runner.signalGroup(pid, 'SIGTERM')) return;
     const deadline = Date.now() + this.opts.killGraceSeconds * 1000;
-    while (Date.now() < deadline && this.runner.isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && this.runner.isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
     if (this.runner.isAlive(pid)) this.runner.signalGroup(pid, 'SIGKILL');
   }
 

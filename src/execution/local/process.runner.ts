@@ -62,6 +62,14 @@ export class NodeProcessRunner extends ProcessRunner {
  * them, so a killed job would look alive for a while. On Linux, look for a member that is not a zombie.
  */
 function hasLiveMember(pgid: number): boolean {
+  // Usually the group leader itself is still running: one small read answers, no scan of /proc.
+  try {
+    const own = fs.readFileSync(`/proc/${pgid}/stat`, 'utf8');
+    const fields = own.slice(own.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== 'Z' && Number(fields[2]) === pgid) return true;
+  } catch {
+    /* the leader is gone: its children may live on */
+  }
   let entries: string[];
   try {
     entries = fs.readdirSync('/proc');
