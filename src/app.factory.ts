@@ -4,6 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { AppModule } from './app.module';
 import { loadConfig } from './config/app.config';
+import { hostCheck, hostOf } from './common/host.check';
 
 const LEVELS: Record<string, LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -20,6 +21,7 @@ export async function createApp(): Promise<NestExpressApplication> {
     logger: LEVELS[config.logLevel],
   });
   app.disable('x-powered-by');
+  app.use(hostCheck([hostOf(config.baseUrl), hostOf(config.callbackBaseUrl), ...config.allowedHosts]));
   app.set('query parser', 'simple');
   // Flat form fields only (no qs nesting); PUT of one parameter value comes as text/plain.
   app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 1000 }));

@@ -20,6 +20,8 @@ export interface AppConfig {
   callbackBaseUrl: string;
   /** Key for the per-job callback tokens; generated under DATA_DIR when unset. */
   callbackSecret?: string;
+  /** Host names answered besides those of BASE_URL and CALLBACK_BASE_URL and loopback. */
+  allowedHosts: string[];
   /** Seconds. */
   defaultExecutionDuration: number;
   maxExecutionDuration: number;
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     slurm: jobManager === 'slurm' ? slurmConfig(env) : undefined,
     callbackBaseUrl: (env.CALLBACK_BASE_URL || baseUrl).replace(/\/+$/, ''),
     callbackSecret: env.CALLBACK_SECRET || undefined,
+    allowedHosts: (env.ALLOWED_HOSTS || '').split(',').map((h) => h.trim()).filter(Boolean),
     defaultExecutionDuration,
     maxExecutionDuration,
     defaultDestructionInterval: int(env, 'DEFAULT_DESTRUCTION_INTERVAL', 7 * 86400, 60),
