@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test: type check, unit tests, end-to-end tests on the real
-# application (real SQLite file, real local processes). Ends with one line "tests: N passed, N failed".
+# application (real SQLite file, real local processes, headless Chromium; the SLURM+sshd, PostgreSQL and
+# numpy/astropy suites start or install what they use themselves, as root on Debian). Ends with one line
+# "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
